@@ -1,0 +1,17 @@
+#pragma once
+// The whole of forma. Each part also has a header of its own.
+#include "forma/activations/activations.hpp"
+#include "forma/core/random.hpp"
+#include "forma/core/scalar.hpp"
+#include "forma/core/shape.hpp"
+#include "forma/core/tensor.hpp"
+#include "forma/layers/activation.hpp"
+#include "forma/layers/dense.hpp"
+#include "forma/layers/flatten.hpp"
+#include "forma/layers/input.hpp"
+#include "forma/layers/layer_concepts.hpp"
+#include "forma/layers/symbolic.hpp"
+#include "forma/model/functional.hpp"
+#include "forma/model/network.hpp"
+#include "forma/model/sequential.hpp"
+#include "forma/model/summary.hpp"

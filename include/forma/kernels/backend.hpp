@@ -1,0 +1,34 @@
+#pragma once
+// Which instruction set the kernels run on, chosen at compile time from the
+// compiler's target flags. `scalar` is forma's own portable path (xsimd 8.1
+// has no scalar batch type); it runs where no SIMD unit exists and is the
+// oracle the SIMD kernels are tested against.
+#if !defined(FORMA_SCALAR_ONLY)
+#include <xsimd/xsimd.hpp>
+#if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+#define FORMA_SCALAR_ONLY 1
+#endif
+#endif
+
+#include <cstddef>
+
+namespace forma::kernels {
+
+struct scalar {
+  static constexpr const char* name() { return "scalar"; }
+};
+
+#if !defined(FORMA_SCALAR_ONLY)
+template <class Arch>
+struct simd {
+  using arch = Arch;
+  static constexpr const char* name() { return Arch::name(); }
+  // 32 vector registers on AVX-512 (and NEON64), 16 on the others.
+  static constexpr std::size_t registers = Arch::alignment() == 64 ? 32 : 16;
+};
+using native = simd<xsimd::default_arch>;
+#else
+using native = scalar;
+#endif
+
+}  // namespace forma::kernels

@@ -1,0 +1,125 @@
+#pragma once
+// The dense forward product with bias and an elementwise activation fused
+// into the output tile:
+//
+//   C[r][j] = act(sum_k A[r][k] * W[k][j] + bias[j])   for r < rows, j < NPad
+//
+//   A     rows x K, row stride LdA (rows is a runtime count up to the caller's
+//         fixed batch size: a last partial batch reuses the same buffers)
+//   W     K x NPad, row-major: Keras' [inputs][units] layout, zero columns up
+//         to NPad, a multiple of 64 bytes; 64-byte aligned
+//   bias  NPad values, 64-byte aligned
+//   C     rows x NPad, row stride LdC (a multiple of 64 bytes), 64-byte aligned
+//
+// Every size but `rows` is a template argument, so tile counts and tails are
+// resolved at compile time.
+#include <algorithm>
+#include <cstddef>
+
+#include "forma/kernels/backend.hpp"
+#include "forma/kernels/static_for.hpp"
+
+namespace forma::kernels {
+
+// The portable path and the oracle of the SIMD path: the same sums in the
+// same order (bias first, then k ascending), without fused multiply-adds.
+template <std::size_t K, std::size_t NPad, std::size_t LdA, std::size_t LdC, class Act, class T>
+inline void dense_forward(scalar, std::size_t rows, const T* a, const T* w, const T* bias,
+                          T* c) noexcept {
+  for (std::size_t r = 0; r < rows; ++r) {
+    T* cr = c + r * LdC;
+    const T* ar = a + r * LdA;
+    for (std::size_t j = 0; j < NPad; ++j) cr[j] = bias[j];
+    for (std::size_t k = 0; k < K; ++k) {
+      const T av = ar[k];
+      const T* wk = w + k * NPad;
+      for (std::size_t j = 0; j < NPad; ++j) cr[j] += av * wk[j];
+    }
+    for (std::size_t j = 0; j < NPad; ++j) cr[j] = Act::f(cr[j]);
+  }
+}
+
+#if !defined(FORMA_SCALAR_ONLY)
+namespace detail {
+
+// One MR x NV tile of C (NV vectors wide), accumulated in registers over all K.
+template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
+          std::size_t LdA, std::size_t LdC, class Act, class T>
+inline void dense_tile(const T* a, const T* w, const T* bias, T* c) noexcept {
+  using V = xsimd::batch<T, Arch>;
+  constexpr std::size_t W = V::size;
+  V acc[MR * NV];
+  static_for<NV>([&](auto j) {
+    const V b = V::load_aligned(bias + j * W);
+    static_for<MR>([&](auto r) { acc[r * NV + j] = b; });
+  });
+  for (std::size_t k = 0; k < K; ++k) {
+    const T* wk = w + k * NPad;
+    V wv[NV];
+    static_for<NV>([&](auto j) { wv[j] = V::load_aligned(wk + j * W); });
+    static_for<MR>([&](auto r) {
+      const V av(a[r * LdA + k]);
+      static_for<NV>([&](auto j) { acc[r * NV + j] = xsimd::fma(av, wv[j], acc[r * NV + j]); });
+    });
+  }
+  static_for<MR>([&](auto r) {
+    static_for<NV>([&](auto j) { Act::f(acc[r * NV + j]).store_aligned(c + r * LdC + j * W); });
+  });
+}
+
+// All rows for one block of NV column vectors: full MR-row tiles, then the
+// remaining rows (fewer than MR, a runtime count) by a tile of that height.
+template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
+          std::size_t LdA, std::size_t LdC, class Act, class T>
+inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T* bias,
+                               T* c) noexcept {
+  std::size_t r = 0;
+  for (; r + MR <= rows; r += MR)
+    dense_tile<Arch, MR, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC);
+  const std::size_t left = rows - r;
+  static_for<MR>([&](auto m) {
+    if constexpr (m > 0) {
+      if (left == m) dense_tile<Arch, decltype(m)::value, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC);
+    }
+  });
+}
+
+template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
+          std::size_t LdA, std::size_t LdC, class Act, class T>
+inline void dense_all_columns(std::size_t rows, const T* a, const T* w, const T* bias,
+                              T* c) noexcept {
+  constexpr std::size_t W = xsimd::batch<T, Arch>::size;
+  constexpr std::size_t vectors = NPad / W;
+  std::size_t j = 0;
+  for (; j + NV <= vectors; j += NV)
+    dense_column_block<Arch, MR, NV, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W,
+                                                             c + j * W);
+  if constexpr (vectors % NV != 0)
+    dense_column_block<Arch, MR, vectors % NV, K, NPad, LdA, LdC, Act>(rows, a, w + j * W,
+                                                                       bias + j * W, c + j * W);
+}
+
+}  // namespace detail
+
+template <std::size_t K, std::size_t NPad, std::size_t LdA, std::size_t LdC, class Act, class T,
+          class Arch>
+inline void dense_forward(simd<Arch>, std::size_t rows, const T* a, const T* w, const T* bias,
+                          T* c) noexcept {
+  constexpr std::size_t W = xsimd::batch<T, Arch>::size;
+  static_assert(NPad % W == 0 && LdC % W == 0, "forma kernels: padded widths must be whole vectors");
+  constexpr std::size_t regs = simd<Arch>::registers;
+  constexpr std::size_t vectors = NPad / W;
+  if (rows == 1) {
+    // A matrix-vector product streams W once: as many column vectors as the
+    // registers hold, leaving some for the loaded weights.
+    constexpr std::size_t nv = std::min(vectors, regs - 4);
+    detail::dense_all_columns<Arch, 1, nv, K, NPad, LdA, LdC, Act>(rows, a, w, bias, c);
+  } else {
+    constexpr std::size_t nv = std::min<std::size_t>(vectors, regs == 32 ? 4 : 2);
+    constexpr std::size_t mr = regs == 32 ? 6 : 5;
+    detail::dense_all_columns<Arch, mr, nv, K, NPad, LdA, LdC, Act>(rows, a, w, bias, c);
+  }
+}
+#endif
+
+}  // namespace forma::kernels

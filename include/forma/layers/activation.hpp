@@ -1,0 +1,47 @@
+#pragma once
+// Activation<F>: an activation as a layer of its own (Keras'
+// layers.Activation). Elementwise ones map every value; Softmax acts along
+// the last axis.
+#include <cstddef>
+#include <cstring>
+#include <string_view>
+
+#include "forma/activations/activation_concepts.hpp"
+#include "forma/core/random.hpp"
+#include "forma/core/scalar.hpp"
+#include "forma/core/shape.hpp"
+#include "forma/kernels/elementwise.hpp"
+#include "forma/kernels/softmax.hpp"
+#include "forma/layers/symbolic.hpp"
+
+namespace forma {
+
+template <ActivationFunction F>
+struct Activation : callable_layer<Activation<F>> {
+  static constexpr std::string_view name = "Activation";
+  using function = F;
+
+  template <class In, class T>
+  struct bind {
+    using input_shape = In;
+    using output_shape = In;
+    static constexpr bool is_view = false;
+    static constexpr std::size_t param_count = 0;
+    static constexpr std::size_t forward_flops = 0;
+    static constexpr std::size_t width = padded<T>(In::size);
+    struct params {};
+    static void init(params&, SplitMix64&) noexcept {}
+
+    template <class Backend, std::size_t LdIn>
+    static void forward(const params&, std::size_t rows, const T* in, T* out) noexcept {
+      if constexpr (F::elementwise) {
+        kernels::map_rows<In::size, LdIn, width, F>(Backend{}, rows, in, out);
+      } else {
+        for (std::size_t r = 0; r < rows; ++r) std::memcpy(out + r * width, in + r * LdIn, In::size * sizeof(T));
+        kernels::softmax_rows<last_dim<In>, In::size / last_dim<In>, width>(rows, out);
+      }
+    }
+  };
+};
+
+}  // namespace forma

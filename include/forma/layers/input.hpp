@@ -1,0 +1,25 @@
+#pragma once
+// Input<Dims...>: the shape a model takes, without the batch dimension (as in
+// Keras' Input((32, 32, 3))). It starts a Sequential and roots the symbolic
+// calls of the functional API.
+#include <cstddef>
+#include <string_view>
+
+#include "forma/core/shape.hpp"
+
+namespace forma {
+
+template <std::size_t... Dims>
+struct Input {
+  static_assert(sizeof...(Dims) > 0, "forma::Input needs at least one dimension");
+  static_assert(all_dims_positive<Shape<Dims...>>, "forma::Input needs every dimension above zero");
+  static constexpr std::string_view name = "InputLayer";
+  using shape = std::conditional_t<all_dims_positive<Shape<Dims...>>, Shape<Dims...>, invalid_shape>;
+};
+
+template <class T>
+inline constexpr bool is_input = false;
+template <std::size_t... Dims>
+inline constexpr bool is_input<Input<Dims...>> = true;
+
+}  // namespace forma

@@ -1,0 +1,220 @@
+#pragma once
+// Network<T, Input<...>, Layers...>: the model type behind Sequential and the
+// functional Model, for scalar type T. Everything about the architecture is a
+// compile-time fact of the type; an object holds only the parameters.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "forma/core/random.hpp"
+#include "forma/core/scalar.hpp"
+#include "forma/core/shape.hpp"
+#include "forma/core/tensor.hpp"
+#include "forma/kernels/backend.hpp"
+#include "forma/layers/input.hpp"
+#include "forma/layers/layer_concepts.hpp"
+#include "forma/layers/shape_inference.hpp"
+
+#ifndef FORMA_MAX_STACK_WORKSPACE_BYTES
+// The most a convenience predict puts on the caller's stack; larger
+// workspaces must be passed in (Network::workspace<B>).
+#define FORMA_MAX_STACK_WORKSPACE_BYTES (128 * 1024)
+#endif
+
+namespace forma {
+
+namespace detail {
+// f.operator()<0, 1, ..., N - 1>(): walks a layer list with a pack instead of
+// recursion.
+template <std::size_t N, class F>
+constexpr auto with_indices(F f) {
+  return [&]<std::size_t... K>(std::index_sequence<K...>) { return f.template operator()<K...>(); }(
+      std::make_index_sequence<N>{});
+}
+}  // namespace detail
+
+template <Scalar T, class In, Layer... Ls>
+class Network {
+  static_assert(is_input<In>, "forma::Network needs an Input<...> as its first layer");
+  using chain = layer_chain<T, typename In::shape, Ls...>;
+
+ public:
+  using value_type = T;
+  using input_layer = In;
+  using input_shape = typename In::shape;
+  using output_shape = typename chain::output_shape;
+  static constexpr std::size_t layer_count = sizeof...(Ls);
+
+  template <std::size_t K>
+  using layer_type = std::tuple_element_t<K, std::tuple<Ls...>>;
+  template <std::size_t K>
+  using layer_input_shape = typename chain::template shape<K>;
+  template <std::size_t K>
+  using layer_output_shape = typename chain::template shape<K + 1>;
+  // Layer K built for its input shape: its parameters and kernels.
+  template <std::size_t K>
+  using bound_layer = typename layer_type<K>::template bind<layer_input_shape<K>, T>;
+
+  // The same architecture in another scalar type (gradient checks use double).
+  template <Scalar U>
+  using rebind = Network<U, In, Ls...>;
+
+  static constexpr bool is_functional = false;
+  static constexpr bool valid = chain::valid;
+
+ private:
+  // Calls f.operator()<0, 1, ..., layer_count - 1>(), or returns `otherwise`
+  // for a model whose declaration is already an error (so that no layer is
+  // built on an invalid shape and one mistake stays one diagnostic).
+  template <class F, class R = std::size_t>
+  static constexpr auto over_layers(F f, R otherwise = 0) {
+    if constexpr (valid)
+      return detail::with_indices<layer_count>(f);
+    else
+      return otherwise;
+  }
+
+  template <std::size_t... K>
+  struct params_of {
+    using type = std::tuple<typename bound_layer<K>::params...>;
+  };
+  template <std::size_t... K>
+  static auto params_type(std::index_sequence<K...>) -> params_of<K...>;
+  using params_tuple = typename std::conditional_t<
+      valid, decltype(params_type(std::make_index_sequence<layer_count>{})),
+      std::type_identity<std::tuple<>>>::type;
+
+  static_assert(over_layers([]<std::size_t... K>() { return (BoundLayer<bound_layer<K>> && ...); }, true),
+                "forma: a layer's bind<In, T> does not model forma::BoundLayer (see the README's custom layer)");
+
+ public:
+  static constexpr std::size_t param_count =
+      over_layers([]<std::size_t... K>() { return (std::size_t{0} + ... + bound_layer<K>::param_count); });
+  static constexpr std::size_t param_bytes = param_count * sizeof(T);
+  // Multiply-adds count two; activations are not counted.
+  static constexpr std::size_t forward_flops =
+      over_layers([]<std::size_t... K>() { return (std::size_t{0} + ... + bound_layer<K>::forward_flops); });
+
+ private:
+  // Row stride of every buffer holding shape S.
+  template <class S>
+  static constexpr std::size_t stride_of = padded<T>(S::size);
+
+  template <std::size_t K>
+  static constexpr bool computes = !bound_layer<K>::is_view;
+
+  // Index of the last layer that writes data (views only rename their input).
+  static constexpr std::size_t last_compute = over_layers([]<std::size_t... K>() {
+    std::size_t last = layer_count;
+    ((last = computes<K> ? K : last), ...);
+    return last;
+  });
+  // How many layers before K write data: layer K writes ping-pong buffer
+  // (that count mod 2), unless it is the last, which writes the output.
+  template <std::size_t K>
+  static constexpr std::size_t compute_rank =
+      detail::with_indices<K>([]<std::size_t... J>() { return (std::size_t{0} + ... + computes<J>); });
+  static constexpr std::size_t buffer_stride = over_layers([]<std::size_t... K>() {
+    std::size_t m = 1;
+    ((m = (computes<K> && K != last_compute) ? std::max(m, stride_of<layer_output_shape<K>>) : m), ...);
+    return m;
+  }, std::size_t{1});
+
+ public:
+  // Activations of one forward pass on B rows: two ping-pong buffers sized
+  // for the widest intermediate layer. predict takes one from the caller, or
+  // makes one on the stack when it is small.
+  template <std::size_t B>
+  struct workspace {
+    static_assert(B > 0, "forma: a batch size must be above zero");
+    alignas(row_alignment) T buffers[2][B * buffer_stride];
+  };
+  template <std::size_t B>
+  static constexpr std::size_t workspace_bytes = sizeof(workspace<B>);
+
+  Network() = default;
+
+  // Keras' initializers (Glorot-uniform kernels, zero biases), drawn from a
+  // specified generator: the same seed gives the same weights everywhere.
+  void init(std::uint64_t seed) noexcept {
+    SplitMix64 rng(seed);
+    over_layers([&]<std::size_t... K>() { (bound_layer<K>::init(std::get<K>(params_), rng), ...); });
+  }
+
+  // Parameters of layer K (0 is the first layer after Input), in Keras' layout.
+  template <std::size_t K>
+  auto& layer() noexcept { return std::get<K>(params_); }
+  template <std::size_t K>
+  const auto& layer() const noexcept { return std::get<K>(params_); }
+
+  // One sample. Const, allocation-free and free of shared state: safe to call
+  // from several threads at once.
+  template <class S, class U>
+  Tensor<output_shape, T> predict(const Tensor<S, U>& x) const noexcept {
+    static_assert(same_shape<S, input_shape>, "forma: predict needs a tensor of the model's input shape");
+    static_assert(std::is_same_v<U, T>, "forma: predict needs a tensor of the model's scalar type");
+    Tensor<output_shape, T> y;
+    if constexpr (same_shape<S, input_shape> && std::is_same_v<U, T>) {
+      workspace<1> ws;
+      forward<kernels::native, 1>(1, x.data(), y.data(), ws);
+    }
+    return y;
+  }
+
+  // Many samples in batches of B; returns how many were predicted,
+  // min(xs.size(), ys.size()). A last partial batch runs in the same buffers.
+  template <std::size_t B>
+  std::size_t predict(std::span<const Tensor<input_shape, T>> xs, std::span<Tensor<output_shape, T>> ys,
+                      workspace<B>& ws) const noexcept {
+    const std::size_t n = std::min(xs.size(), ys.size());
+    for (std::size_t i = 0; i < n; i += B)
+      forward<kernels::native, B>(std::min(B, n - i), xs[i].data(), ys[i].data(), ws);
+    return n;
+  }
+  template <std::size_t B>
+  std::size_t predict(std::span<const Tensor<input_shape, T>> xs,
+                      std::span<Tensor<output_shape, T>> ys) const noexcept {
+    static_assert(workspace_bytes<B> <= FORMA_MAX_STACK_WORKSPACE_BYTES,
+                  "forma: this batch size needs a workspace too large for the stack; pass a workspace<B>");
+    workspace<B> ws;
+    return predict<B>(xs, ys, ws);
+  }
+
+  // The forward pass on `rows` (at most B) rows: x holds rows of the input
+  // shape, y receives rows of the output shape, both with padded row strides
+  // (as arrays of Tensor have). Backend picks the kernels (tests compare them).
+  template <class Backend, std::size_t B>
+  void forward(std::size_t rows, const T* x, T* y, workspace<B>& ws) const noexcept {
+    const T* cur = x;
+    over_layers([&]<std::size_t... K>() { (forward_layer<K, Backend, B>(rows, cur, y, ws), ...); });
+    if (cur != y) std::memcpy(y, cur, rows * stride_of<output_shape> * sizeof(T));
+  }
+
+ private:
+  template <std::size_t K, class Backend, std::size_t B>
+  void forward_layer(std::size_t rows, const T*& cur, T* y, workspace<B>& ws) const noexcept {
+    if constexpr (computes<K>) {
+      T* dst = K == last_compute ? y : ws.buffers[compute_rank<K> % 2];
+      bound_layer<K>::template forward<Backend, stride_of<layer_input_shape<K>>>(std::get<K>(params_), rows,
+                                                                                  cur, dst);
+      cur = dst;
+    }
+  }
+
+  params_tuple params_{};
+};
+
+// Placeholder base for a model whose declaration is already an error, so one
+// mistake gives one diagnostic instead of a cascade.
+struct invalid_network {
+  static constexpr bool valid = false;
+  static constexpr std::size_t param_count = 0;
+  static constexpr std::size_t param_bytes = 0;
+};
+
+}  // namespace forma

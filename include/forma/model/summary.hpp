@@ -1,0 +1,106 @@
+#pragma once
+// summary(model, os): Keras' model.summary() table: each layer's name and
+// type, output shape and parameter count, then the totals and the memory the
+// parameters take.
+#include <cctype>
+#include <cstddef>
+#include <cstdio>
+#include <map>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "forma/core/shape.hpp"
+
+namespace forma {
+
+namespace detail {
+
+// 646260 -> "646,260"
+inline std::string with_thousands(std::size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// Keras' size notation, powers of 1024: 2585040 -> "2.47 MB".
+inline std::string readable_bytes(std::size_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024.0 && u < 3) {
+    v /= 1024.0;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+  return buf;
+}
+
+// Keras names layers after their class in snake case, numbering repeats:
+// dense, dense_1, dense_2.
+inline std::string keras_layer_name(std::string_view type, std::map<std::string, int>& seen) {
+  std::string base;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    const unsigned char ch = static_cast<unsigned char>(type[i]);
+    if (std::isupper(ch) && i > 0 && !std::isupper(static_cast<unsigned char>(type[i - 1]))) base += '_';
+    base += static_cast<char>(std::tolower(ch));
+  }
+  const int n = seen[base]++;
+  return n == 0 ? base : base + "_" + std::to_string(n);
+}
+
+inline void summary_row(std::ostream& os, const std::string& layer, const std::string& shape,
+                        std::size_t params) {
+  auto pad = [](std::string s, std::size_t w) {
+    if (s.size() < w) s.append(w - s.size(), ' ');
+    return s;
+  };
+  os << ' ' << pad(layer, 28) << pad(shape, 26) << pad(with_thousands(params), 10) << '\n';
+}
+
+}  // namespace detail
+
+template <class M>
+void summary(const M&, std::ostream& os) {
+  static_assert(M::valid, "forma::summary needs a valid model");
+  const std::string rule(65, '_'), double_rule(65, '=');
+  std::map<std::string, int> seen;
+  os << "Model: \"" << (M::is_functional ? "model" : "sequential") << "\"\n"
+     << rule << '\n'
+     << ' ' << "Layer (type)                Output Shape              Param #   \n"
+     << double_rule << '\n';
+  bool first = true;
+  auto separate = [&] {
+    if (!first) os << std::string(65, ' ') << '\n';
+    first = false;
+  };
+  if constexpr (M::is_functional) {
+    separate();
+    detail::summary_row(os, detail::keras_layer_name("InputLayer", seen) + " (InputLayer)",
+                        shape_string<typename M::input_shape>(), 0);
+  }
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    ((separate(),
+      detail::summary_row(os,
+                          detail::keras_layer_name(M::template layer_type<K>::name, seen) + " (" +
+                              std::string(M::template layer_type<K>::name) + ")",
+                          shape_string<typename M::template layer_output_shape<K>>(),
+                          M::template bound_layer<K>::param_count)),
+     ...);
+  }(std::make_index_sequence<M::layer_count>{});
+  os << double_rule << '\n'
+     << "Total params: " << detail::with_thousands(M::param_count) << " ("
+     << detail::readable_bytes(M::param_bytes) << ")\n"
+     << "Trainable params: " << detail::with_thousands(M::param_count) << " ("
+     << detail::readable_bytes(M::param_bytes) << ")\n"
+     << "Non-trainable params: 0 (0 B)\n"
+     << "Parameter memory: " << detail::with_thousands(M::param_bytes) << " bytes\n"
+     << rule << '\n';
+}
+
+}  // namespace forma

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages forma needs; does nothing when they are present.
+#   scripts/install-deps.sh          library, tests, examples, benchmarks
+#   scripts/install-deps.sh --peers  also the benchmark peers and reference tools
+#                                    (Eigen, PyTorch, libtorch), which are large
+set -euo pipefail
+
+packages=(
+  g++ clang-14 libclang-rt-14-dev      # both compilers; clang's sanitizer runtime
+  meson ninja-build cmake pkg-config python3
+  libboost-dev libxsimd-dev catch2 libbenchmark-dev zlib1g-dev
+)
+if [[ "${1:-}" == "--peers" ]]; then
+  packages+=(libeigen3-dev python3-torch python3-numpy libtorch-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
