@@ -1,3 +1,101 @@
+// Inference allocates nothing on the heap. The global allocation functions
+// are replaced with counting ones; the counter only runs inside a scope.
 #include <catch2/catch.hpp>
-// placeholder while the suite is written
-TEST_CASE("placeholder test_allocations") { REQUIRE(true); }
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <span>
+#include <vector>
+
+#include <forma/forma.hpp>
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+
+void* counted_alloc(std::size_t n, std::size_t align) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (n == 0) n = 1;
+  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
+                                              : std::malloc(n);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+// Counts the heap allocations made while f runs.
+template <class F>
+long allocations_during(F&& f) {
+  allocations = 0;
+  counting = true;
+  f();
+  counting = false;
+  return allocations.load();
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n, 0); }
+void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return counted_alloc(n, 0);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+using namespace forma;
+using Mlp = Sequential<Input<32, 32, 3>, Flatten, Dense<200, ReLU>, Dense<150, ReLU>, Dense<10, Softmax>>;
+
+TEST_CASE("the counter sees allocations", "[allocations]") {
+  // Proves the check below can fail.
+  float first = 0;
+  const long n = allocations_during([&] {
+    std::vector<float> v(100, 1.0f);
+    first = v[0];
+  });
+  REQUIRE(n == 1);
+  REQUIRE(first == 1.0f);
+  bool made = false;
+  const long m = allocations_during([&] { made = std::make_unique<Mlp>() != nullptr; });
+  REQUIRE(m == 1);
+  REQUIRE(made);
+}
+
+TEST_CASE("predict allocates nothing", "[allocations]") {
+  auto model = std::make_unique<Mlp>();
+  model->init(3);
+  const auto x = Tensor<Mlp::input_shape>::filled(0.5f);
+  Tensor<Mlp::output_shape> y;
+  const long n = allocations_during([&] { y = model->predict(x); });
+  REQUIRE(n == 0);
+  REQUIRE(y[0] > 0.0f);
+}
+
+TEST_CASE("batched predict allocates nothing", "[allocations]") {
+  auto model = std::make_unique<Mlp>();
+  model->init(3);
+  std::vector<Tensor<Mlp::input_shape>> xs(45, Tensor<Mlp::input_shape>::filled(0.25f));
+  std::vector<Tensor<Mlp::output_shape>> ys(45);
+  auto ws = std::make_unique<Mlp::workspace<64>>();
+  std::size_t done_stack = 0, done_given = 0;
+  const long n = allocations_during([&] {
+    done_stack = model->predict<16>(xs, ys);      // workspace on the stack
+    done_given = model->predict<64>(xs, ys, *ws);  // workspace from the caller
+  });
+  REQUIRE(n == 0);
+  REQUIRE(done_stack == 45);
+  REQUIRE(done_given == 45);
+  REQUIRE(ys[44][0] > 0.0f);
+}

@@ -18,10 +18,8 @@ template <class T>
 inline T select_positive(T x, T if_positive, T otherwise) { return x > T(0) ? if_positive : otherwise; }
 
 #if !defined(FORMA_SCALAR_ONLY)
-// Not xsimd::max: with g++ 12 its AVX-512 intrinsic (_mm512_max_ps, built on
-// _mm512_undefined_ps) raises a false -Wuninitialized (GCC bug 105593).
 template <class T, class A>
-inline xsimd::batch<T, A> max(xsimd::batch<T, A> a, xsimd::batch<T, A> b) { return xsimd::select(a < b, b, a); }
+inline xsimd::batch<T, A> max(xsimd::batch<T, A> a, xsimd::batch<T, A> b) { return xsimd::max(a, b); }
 template <class T, class A>
 inline xsimd::batch<T, A> exp(xsimd::batch<T, A> x) { return xsimd::exp(x); }
 template <class T, class A>

@@ -28,6 +28,7 @@ concept BoundLayer = requires(typename B::params& p, const typename B::params& c
   typename B::output_shape;
   typename B::params;
   { B::param_count } -> std::convertible_to<std::size_t>;
+  { B::forward_flops } -> std::convertible_to<std::size_t>;
   { B::is_view } -> std::convertible_to<bool>;
   B::init(p, rng);
 };
