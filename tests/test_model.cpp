@@ -123,7 +123,7 @@ TEST_CASE("weights are read and written in Keras' [inputs][units] layout", "[mod
   CHECK(b2 == b);
   // The padding columns of the stored kernel stay zero.
   for (std::size_t i = 0; i < 5; ++i)
-    for (std::size_t j = 3; j < Small::bound_layer<0>::units_padded; ++j) REQUIRE(m.layer<0>().kernel[i][j] == 0.0f);
+    for (std::size_t j = 3; j < Small::bound_layer<0>::units_padded; ++j) REQUIRE(m.layer<0>().kernel_data()[i * Small::bound_layer<0>::units_padded + j] == 0.0f);
 }
 
 TEST_CASE("predict computes act(x W + b) layer by layer", "[model]") {

@@ -15,3 +15,4 @@
 #include "forma/model/network.hpp"
 #include "forma/model/sequential.hpp"
 #include "forma/model/summary.hpp"
+#include "forma/train/train.hpp"

@@ -10,6 +10,7 @@
 #include "forma/core/random.hpp"
 #include "forma/core/scalar.hpp"
 #include "forma/core/shape.hpp"
+#include "forma/kernels/activation_backward.hpp"
 #include "forma/kernels/elementwise.hpp"
 #include "forma/kernels/softmax.hpp"
 #include "forma/layers/symbolic.hpp"
@@ -39,6 +40,22 @@ struct Activation : callable_layer<Activation<F>> {
       } else {
         for (std::size_t r = 0; r < rows; ++r) std::memcpy(out + r * width, in + r * LdIn, In::size * sizeof(T));
         kernels::softmax_rows<last_dim<In>, In::size / last_dim<In>, width>(rows, out);
+      }
+    }
+
+    // din = dout * F'(out), or a copy of dout when a fused loss already
+    // gave the gradient before the activation.
+    template <class Backend, std::size_t LdIn, bool InputGrad, bool SkipActivation>
+    static void backward(const params&, params&, std::size_t rows, const T*, const T* out, T* dout,
+                         T* din) noexcept {
+      if constexpr (InputGrad) {
+        std::memcpy(din, dout, rows * width * sizeof(T));
+        if constexpr (!SkipActivation) {
+          if constexpr (F::elementwise)
+            kernels::multiply_by_derivative<width, F>(Backend{}, rows, out, din);
+          else
+            kernels::softmax_backward_rows<last_dim<In>, In::size / last_dim<In>, width>(rows, out, din);
+        }
       }
     }
   };

@@ -2,6 +2,7 @@
 // Dense<Units, Act>: out = act(in · kernel + bias), on a rank-1 input.
 #include <cmath>
 #include <cstddef>
+#include <span>
 #include <string_view>
 
 #include "forma/activations/activation_concepts.hpp"
@@ -10,7 +11,9 @@
 #include "forma/core/scalar.hpp"
 #include "forma/core/shape.hpp"
 #include "forma/core/tensor.hpp"
+#include "forma/kernels/activation_backward.hpp"
 #include "forma/kernels/dense.hpp"
+#include "forma/kernels/dense_backward.hpp"
 #include "forma/kernels/softmax.hpp"
 #include "forma/layers/symbolic.hpp"
 
@@ -40,30 +43,38 @@ struct Dense : callable_layer<Dense<Units, Act>> {
     using kernel_tensor = Tensor<Shape<inputs, Units>, T>;
     using bias_tensor = Tensor<Shape<Units>, T>;
 
-    // The parameters in Keras' layout, kernel [inputs][units] and bias
-    // [units], each row padded with zeros.
+    // The parameters in Keras' layout, kernel [inputs][units] then bias
+    // [units], each row padded with zeros to whole 64-byte lines. One array,
+    // so optimizers and serialisation see all of it as values().
     struct params {
-      alignas(row_alignment) T kernel[inputs][units_padded];
-      alignas(row_alignment) T bias[units_padded];
+      static constexpr std::size_t kernel_size = inputs * units_padded;
+      alignas(row_alignment) T data[kernel_size + units_padded];
 
-      T& kernel_at(std::size_t i, std::size_t j) noexcept { return kernel[i][j]; }
-      const T& kernel_at(std::size_t i, std::size_t j) const noexcept { return kernel[i][j]; }
-      T& bias_at(std::size_t j) noexcept { return bias[j]; }
-      const T& bias_at(std::size_t j) const noexcept { return bias[j]; }
+      T* kernel_data() noexcept { return data; }
+      const T* kernel_data() const noexcept { return data; }
+      T* bias_data() noexcept { return data + kernel_size; }
+      const T* bias_data() const noexcept { return data + kernel_size; }
+      std::span<T> values() noexcept { return data; }
+      std::span<const T> values() const noexcept { return data; }
+
+      T& kernel_at(std::size_t i, std::size_t j) noexcept { return data[i * units_padded + j]; }
+      const T& kernel_at(std::size_t i, std::size_t j) const noexcept { return data[i * units_padded + j]; }
+      T& bias_at(std::size_t j) noexcept { return data[kernel_size + j]; }
+      const T& bias_at(std::size_t j) const noexcept { return data[kernel_size + j]; }
 
       void get_kernel(kernel_tensor& out) const noexcept {
         for (std::size_t i = 0; i < inputs; ++i)
-          for (std::size_t j = 0; j < Units; ++j) out(i, j) = kernel[i][j];
+          for (std::size_t j = 0; j < Units; ++j) out(i, j) = kernel_at(i, j);
       }
       void set_kernel(const kernel_tensor& k) noexcept {
         for (std::size_t i = 0; i < inputs; ++i)
-          for (std::size_t j = 0; j < Units; ++j) kernel[i][j] = k(i, j);
+          for (std::size_t j = 0; j < Units; ++j) kernel_at(i, j) = k(i, j);
       }
       void get_bias(bias_tensor& out) const noexcept {
-        for (std::size_t j = 0; j < Units; ++j) out[j] = bias[j];
+        for (std::size_t j = 0; j < Units; ++j) out[j] = bias_at(j);
       }
       void set_bias(const bias_tensor& b) noexcept {
-        for (std::size_t j = 0; j < Units; ++j) bias[j] = b[j];
+        for (std::size_t j = 0; j < Units; ++j) bias_at(j) = b[j];
       }
     };
 
@@ -73,20 +84,39 @@ struct Dense : callable_layer<Dense<Units, Act>> {
       const double limit = std::sqrt(6.0 / static_cast<double>(inputs + Units));
       for (std::size_t i = 0; i < inputs; ++i)
         for (std::size_t j = 0; j < Units; ++j)
-          p.kernel[i][j] = static_cast<T>((2.0 * rng.uniform() - 1.0) * limit);
-      for (std::size_t j = 0; j < Units; ++j) p.bias[j] = T(0);
+          p.kernel_at(i, j) = static_cast<T>((2.0 * rng.uniform() - 1.0) * limit);
+      for (std::size_t j = 0; j < Units; ++j) p.bias_at(j) = T(0);
     }
 
     template <class Backend, std::size_t LdIn>
     static void forward(const params& p, std::size_t rows, const T* in, T* out) noexcept {
       if constexpr (Act::elementwise) {
         kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Act>(
-            Backend{}, rows, in, &p.kernel[0][0], p.bias, out);
+            Backend{}, rows, in, p.kernel_data(), p.bias_data(), out);
       } else {
         kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Linear>(
-            Backend{}, rows, in, &p.kernel[0][0], p.bias, out);
+            Backend{}, rows, in, p.kernel_data(), p.bias_data(), out);
         kernels::softmax_rows<Units, 1, units_padded>(rows, out);
       }
+    }
+
+    // Backward on `rows` rows. dout holds dL/d(output), or with
+    // SkipActivation dL/d(pre-activation) already (a loss fused with the
+    // activation); it is overwritten. Writes the parameter gradient into
+    // grad and, with InputGrad, dL/d(input) into din.
+    template <class Backend, std::size_t LdIn, bool InputGrad, bool SkipActivation>
+    static void backward(const params& p, params& grad, std::size_t rows, const T* in, const T* out, T* dout,
+                         T* din) noexcept {
+      if constexpr (!SkipActivation) {
+        if constexpr (Act::elementwise)
+          kernels::multiply_by_derivative<units_padded, Act>(Backend{}, rows, out, dout);
+        else
+          kernels::softmax_backward_rows<Units, 1, units_padded>(rows, out, dout);
+      }
+      kernels::dense_weight_grad<inputs, units_padded, LdIn>(Backend{}, rows, in, dout, grad.kernel_data(),
+                                                             grad.bias_data());
+      if constexpr (InputGrad)
+        kernels::dense_input_grad<inputs, units_padded>(Backend{}, rows, dout, p.kernel_data(), din);
     }
   };
 };

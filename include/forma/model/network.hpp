@@ -84,9 +84,9 @@ class Network {
     using type = std::tuple<typename bound_layer<K>::params...>;
   };
   template <std::size_t... K>
-  static auto params_type(std::index_sequence<K...>) -> params_of<K...>;
+  static auto params_tuple_of(std::index_sequence<K...>) -> params_of<K...>;
   using params_tuple = typename std::conditional_t<
-      valid, decltype(params_type(std::make_index_sequence<layer_count>{})),
+      valid, decltype(params_tuple_of(std::make_index_sequence<layer_count>{})),
       std::type_identity<std::tuple<>>>::type;
 
   static_assert(over_layers([]<std::size_t... K>() { return (BoundLayer<bound_layer<K>> && ...); }, true),
@@ -136,6 +136,12 @@ class Network {
   };
   template <std::size_t B>
   static constexpr std::size_t workspace_bytes = sizeof(workspace<B>);
+
+  // The parameters of every layer, one element per layer (empty for layers
+  // without any). Gradients and optimizer state are objects of this type.
+  using params_type = params_tuple;
+  params_type& params() noexcept { return params_; }
+  const params_type& params() const noexcept { return params_; }
 
   Network() = default;
 

@@ -1,0 +1,41 @@
+#pragma once
+#include <string_view>
+#include <type_traits>
+
+#include "forma/kernels/backend.hpp"
+#include "forma/kernels/optimizer_updates.hpp"
+#include "forma/train/optim/parameter_walk.hpp"
+
+namespace forma::optim {
+
+// Keras' RMSprop (no momentum, not centered): s = rho s + (1 - rho) g^2,
+// w -= lr g / (sqrt(s) + epsilon).
+struct RMSprop {
+  static constexpr std::string_view name = "RMSprop";
+  double learning_rate = 0.001;
+  double rho = 0.9;
+  double epsilon = 1e-7;
+
+  // The running average of squared gradients, of the model's parameter type.
+  template <class Params>
+  struct state {
+    Params average{};
+  };
+
+  template <class Backend = kernels::native, class Params, class StateParams>
+  bool apply(Params& weights, const Params& grads, state<StateParams>& s) const noexcept {
+    static_assert(std::is_same_v<Params, StateParams>,
+                  "forma::optim::RMSprop: this optimizer state belongs to a model of another architecture");
+    bool finite = true;
+    detail::for_each_parameter_array(
+        weights, grads,
+        [&]<class T>(T* w, const T* g, T* a, std::size_t n) {
+          finite &= kernels::rmsprop_update(Backend{}, w, g, a, n, static_cast<T>(learning_rate),
+                                            static_cast<T>(rho), static_cast<T>(epsilon));
+        },
+        s.average);
+    return finite;
+  }
+};
+
+}  // namespace forma::optim

@@ -1,0 +1,478 @@
+#pragma once
+// compile(model, loss, optimizer, metrics...) and the Trainer it returns:
+// Keras' compile / fit / evaluate, with gradients and optimizer state that
+// are objects of the model's own parameter type.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <numeric>
+#include <ostream>
+#include <ranges>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "forma/core/random.hpp"
+#include "forma/core/scalar.hpp"
+#include "forma/core/tensor.hpp"
+#include "forma/kernels/backend.hpp"
+#include "forma/model/network.hpp"
+#include "forma/train/callbacks/callback.hpp"
+#include "forma/train/history.hpp"
+#include "forma/train/logs.hpp"
+#include "forma/train/loss/loss_concepts.hpp"
+#include "forma/train/metrics/metric_concepts.hpp"
+#include "forma/train/optim/optimizer_concepts.hpp"
+#include "forma/train/output_activation.hpp"
+#include "forma/train/progress.hpp"
+#include "forma/train/training_error.hpp"
+
+namespace forma {
+
+struct FitOptions {
+  int epochs = 1;
+  bool shuffle = true;
+  std::uint64_t seed = 0;            // of the shuffling
+  double validation_split = 0.0;     // the last fraction of the samples, taken before shuffling
+  int verbose = 1;                   // 0 silent, 1 progress bar, 2 one line per epoch
+  std::vector<Callback*> callbacks{};
+  std::ostream* out = nullptr;       // std::cout when null
+};
+
+// Keras' validation_data=(x_val, y_val).
+template <class X, class Y>
+struct ValidationData {
+  const X& x;
+  const Y& y;
+};
+template <class X, class Y>
+ValidationData(const X&, const Y&) -> ValidationData<X, Y>;
+
+template <class Net, LossFunction Loss, Optimizer Opt, Metric... Ms>
+class Trainer {
+ public:
+  using model_type = Net;
+  using value_type = typename Net::value_type;
+  using T = value_type;
+  using params_type = typename Net::params_type;
+  using input_tensor = Tensor<typename Net::input_shape, T>;
+  using output_tensor = Tensor<typename Net::output_shape, T>;
+  using label_type = typename Loss::template label_type<typename Net::output_shape, T>;
+  using optimizer_state = typename Opt::template state<params_type>;
+  using output_activation = output_activation_t<Net>;
+
+  static constexpr std::size_t layer_count = Net::layer_count;
+  static constexpr std::size_t outputs = Net::output_shape::size;
+  // Softmax + categorical cross-entropy and sigmoid + binary cross-entropy
+  // take the loss's gradient straight to the activation's input.
+  static constexpr bool fused = Loss::template fuses_with<output_activation>;
+
+ private:
+  template <class S>
+  static constexpr std::size_t stride_of = padded<T>(S::size);
+  template <std::size_t K>
+  using bound = typename Net::template bound_layer<K>;
+  template <std::size_t K>
+  static constexpr bool computes = !bound<K>::is_view;
+  template <std::size_t K>
+  static constexpr std::size_t in_stride = stride_of<typename Net::template layer_input_shape<K>>;
+  template <std::size_t K>
+  static constexpr std::size_t out_stride = stride_of<typename Net::template layer_output_shape<K>>;
+  // Does any layer before K (or at or before K) have parameters? Backward
+  // work that feeds no parameter gradient is not done: the first layer's
+  // input gradient, and all of it before the first layer with weights.
+  template <std::size_t K>
+  static constexpr bool params_before =
+      detail::with_indices<K>([]<std::size_t... J>() { return ((bound<J>::param_count > 0) || ...); });
+  template <std::size_t K>
+  static constexpr bool params_up_to = params_before<K> || bound<K>::param_count > 0;
+
+  // Offset of layer K's kept output in the activation block, per row.
+  template <std::size_t K>
+  static constexpr std::size_t activation_offset = detail::with_indices<K>(
+      []<std::size_t... J>() { return (std::size_t{0} + ... + (computes<J> ? out_stride<J> : 0)); });
+  static constexpr std::size_t activation_width = activation_offset<layer_count>;
+  static constexpr std::size_t delta_width = detail::with_indices<layer_count>([]<std::size_t... K>() {
+    std::size_t m = padded<T>(outputs);
+    ((m = std::max({m, out_stride<K>, in_stride<K>})), ...);
+    return m;
+  });
+
+ public:
+  // Gradients and optimizer state, one heap block for the trainer's life.
+  struct state_block {
+    params_type gradients{};
+    optimizer_state optimizer{};
+  };
+  static constexpr std::size_t state_bytes = sizeof(state_block);
+
+  // Everything one step on a batch of B samples touches besides the model
+  // and the state block: allocated once when fit or a Session starts.
+  template <std::size_t B>
+  struct batch_block {
+    static_assert(B > 0, "forma: a batch size must be above zero");
+    alignas(row_alignment) T input[B * stride_of<typename Net::input_shape>];
+    alignas(row_alignment) T activations[B * activation_width];
+    alignas(row_alignment) T deltas[2][B * delta_width];
+    label_type labels[B];
+  };
+  template <std::size_t B>
+  static constexpr std::size_t batch_bytes = sizeof(batch_block<B>);
+  // All the memory training with batch size B adds to the model's own.
+  template <std::size_t B>
+  static constexpr std::size_t training_bytes = state_bytes + batch_bytes<B>;
+
+  Trainer(Net& model, Loss loss, Opt optimizer, Ms... metrics)
+      : model_(&model), loss_(loss), optimizer_(optimizer), metric_tags_(metrics...),
+        state_(std::make_unique<state_block>()) {
+    Loss::template check_output<output_activation>();
+  }
+
+  Net& model() noexcept { return *model_; }
+  Opt& optimizer() noexcept { return optimizer_; }
+  const Opt& optimizer() const noexcept { return optimizer_; }
+  optimizer_state& optimizer_state_of() noexcept { return state_->optimizer; }
+  // The gradient of the loss from the last step or compute_gradients call.
+  const params_type& gradients() const noexcept { return state_->gradients; }
+
+  // Names of what evaluate returns, in order: "loss", then each metric.
+  static std::array<std::string, 1 + sizeof...(Ms)> metric_names() {
+    return {std::string("loss"), std::string(Ms::name)...};
+  }
+
+  // Buffers for batch size B, and steps on batches given by the caller
+  // (Keras' train_on_batch and test_on_batch). A step allocates nothing.
+  template <std::size_t B>
+  class Session {
+   public:
+    explicit Session(Trainer& t) : t_(&t), b_(std::make_unique<batch_block<B>>()) {}
+
+    // One optimizer step on x.size() <= B samples; returns their mean loss.
+    double train_on_batch(std::span<const input_tensor> x, std::span<const label_type> y) {
+      const std::size_t rows = load(x, y);
+      const double loss = t_->template step<B>(*b_, rows, true);
+      Trainer::check_step(loss, t_->apply_update(), -1, 0);
+      return loss;
+    }
+    // The mean loss and, in gradients(), its gradient; the weights stay.
+    double compute_gradients(std::span<const input_tensor> x, std::span<const label_type> y) {
+      const std::size_t rows = load(x, y);
+      return t_->template step<B>(*b_, rows, true);
+    }
+    batch_block<B>& buffers() noexcept { return *b_; }
+
+   private:
+    std::size_t load(std::span<const input_tensor> x, std::span<const label_type> y) {
+      if (x.size() != y.size() || x.empty() || x.size() > B)
+        throw std::invalid_argument("forma: a batch needs between 1 and " + std::to_string(B) +
+                                    " samples with as many labels; got " + std::to_string(x.size()) +
+                                    " samples and " + std::to_string(y.size()) + " labels");
+      t_->check_labels(y, 0);
+      for (std::size_t r = 0; r < x.size(); ++r) t_->template put_row<B>(*b_, r, x[r], y[r]);
+      return x.size();
+    }
+    Trainer* t_;
+    std::unique_ptr<batch_block<B>> b_;
+  };
+  template <std::size_t B>
+  Session<B> session() {
+    return Session<B>(*this);
+  }
+
+  template <std::size_t B, class X, class Y>
+  History fit(const X& x, const Y& y, const FitOptions& options = {}) {
+    const auto xs = samples(x);
+    const auto ys = labels(y);
+    check_counts(xs.size(), ys.size(), "fit");
+    if (options.validation_split < 0.0 || options.validation_split >= 1.0)
+      throw std::invalid_argument("forma: fit's validation_split must be in [0, 1)");
+    const auto split = static_cast<std::size_t>(static_cast<double>(xs.size()) * (1.0 - options.validation_split));
+    return fit_spans<B>(xs.first(split), ys.first(split), xs.subspan(split), ys.subspan(split), options);
+  }
+
+  template <std::size_t B, class X, class Y, class VX, class VY>
+  History fit(const X& x, const Y& y, ValidationData<VX, VY> validation, const FitOptions& options = {}) {
+    const auto xs = samples(x);
+    const auto ys = labels(y);
+    const auto vx = samples(validation.x);
+    const auto vy = labels(validation.y);
+    check_counts(xs.size(), ys.size(), "fit");
+    check_counts(vx.size(), vy.size(), "fit's validation data");
+    return fit_spans<B>(xs, ys, vx, vy, options);
+  }
+
+  // The mean loss over all samples, then each metric.
+  template <std::size_t B, class X, class Y>
+  std::array<double, 1 + sizeof...(Ms)> evaluate(const X& x, const Y& y) {
+    const auto xs = samples(x);
+    const auto ys = labels(y);
+    check_counts(xs.size(), ys.size(), "evaluate");
+    check_labels(ys, 0);
+    return evaluate_spans<B>(xs, ys);
+  }
+
+ private:
+  using metric_states = std::tuple<typename Ms::template bind<outputs, output_activation, Loss, T>...>;
+
+  template <class X>
+  static std::span<const input_tensor> samples(const X& x) {
+    static_assert(std::ranges::contiguous_range<X>, "forma: samples must be a contiguous range of Tensors");
+    using E = std::remove_cv_t<std::ranges::range_value_t<X>>;
+    static_assert(std::is_same_v<E, input_tensor>,
+                  "forma: samples must be Tensors of the model's input shape and scalar type");
+    return std::span<const input_tensor>(std::ranges::data(x), std::ranges::size(x));
+  }
+  template <class Y>
+  static std::span<const label_type> labels(const Y& y) {
+    static_assert(std::ranges::contiguous_range<Y>, "forma: labels must be a contiguous range");
+    using E = std::remove_cv_t<std::ranges::range_value_t<Y>>;
+    static_assert(std::is_same_v<E, label_type>,
+                  "forma: labels must have the model's output shape (or be class indices for a sparse loss)");
+    return std::span<const label_type>(std::ranges::data(y), std::ranges::size(y));
+  }
+  static void check_counts(std::size_t nx, std::size_t ny, const char* what) {
+    if (nx != ny)
+      throw std::invalid_argument(std::string("forma: ") + what + " got " + std::to_string(nx) + " samples but " +
+                                  std::to_string(ny) + " labels");
+  }
+  void check_labels(std::span<const label_type> y, std::size_t first_index) const {
+    if constexpr (std::is_integral_v<label_type>) {
+      for (std::size_t i = 0; i < y.size(); ++i)
+        if (y[i] >= outputs)
+          throw std::out_of_range("forma: label " + std::to_string(y[i]) + " of sample " +
+                                  std::to_string(first_index + i) + " is not a class below " +
+                                  std::to_string(outputs));
+    }
+  }
+
+  template <std::size_t B>
+  void put_row(batch_block<B>& b, std::size_t r, const input_tensor& x, const label_type& y) noexcept {
+    std::memcpy(b.input + r * input_tensor::stride, x.data(), sizeof(input_tensor));
+    b.labels[r] = y;
+  }
+
+  static auto label_arg(const label_type& y) noexcept {
+    if constexpr (std::is_integral_v<label_type>)
+      return y;
+    else
+      return y.data();
+  }
+
+  // Forward with every layer's output kept, the loss, the metrics, and the
+  // backward pass into state_->gradients. Returns the mean loss of the rows.
+  template <std::size_t B>
+  double step(batch_block<B>& b, std::size_t rows, bool with_metrics) noexcept {
+    std::array<const T*, layer_count + 1> acts{};
+    acts[0] = b.input;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (forward_layer<K>(b, rows, acts), ...);
+    }(std::make_index_sequence<layer_count>{});
+
+    const T* out = acts[layer_count];
+    constexpr std::size_t ld = padded<T>(outputs);
+    T* d = b.deltas[0];
+    const T scale = T(1) / static_cast<T>(rows);
+    double loss = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      loss += static_cast<double>(Loss::template sample_loss<outputs>(out + r * ld, label_arg(b.labels[r])));
+      Loss::template sample_gradient<outputs, output_activation>(out + r * ld, label_arg(b.labels[r]), scale,
+                                                                 d + r * ld);
+      for (std::size_t j = outputs; j < ld; ++j) d[r * ld + j] = T(0);
+      if (with_metrics) std::apply([&](auto&... m) { (m.update(out + r * ld, b.labels[r]), ...); }, metrics_);
+    }
+
+    int which = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (backward_layer<layer_count - 1 - I>(b, rows, acts, d, which), ...);
+    }(std::make_index_sequence<layer_count>{});
+    return loss / static_cast<double>(rows);
+  }
+
+  template <std::size_t K, std::size_t B>
+  void forward_layer(batch_block<B>& b, std::size_t rows, std::array<const T*, layer_count + 1>& acts) noexcept {
+    if constexpr (computes<K>) {
+      T* dst = b.activations + B * activation_offset<K>;
+      bound<K>::template forward<kernels::native, in_stride<K>>(std::get<K>(model_->params()), rows, acts[K], dst);
+      acts[K + 1] = dst;
+    } else {
+      acts[K + 1] = acts[K];
+    }
+  }
+
+  template <std::size_t K, std::size_t B>
+  void backward_layer(batch_block<B>& b, std::size_t rows, const std::array<const T*, layer_count + 1>& acts,
+                      T*& d, int& which) noexcept {
+    if constexpr (computes<K> && params_up_to<K>) {
+      constexpr bool input_grad = params_before<K>;
+      constexpr bool skip_activation = fused && K == layer_count - 1;
+      T* din = input_grad ? b.deltas[1 - which] : nullptr;
+      bound<K>::template backward<kernels::native, in_stride<K>, input_grad, skip_activation>(
+          std::get<K>(model_->params()), std::get<K>(state_->gradients), rows, acts[K], acts[K + 1], d, din);
+      if (input_grad) {
+        d = din;
+        which = 1 - which;
+      }
+    }
+  }
+
+  bool apply_update() noexcept {
+    return optimizer_.apply(model_->params(), state_->gradients, state_->optimizer);
+  }
+
+  // Throws if the step's loss or its update was not finite. Epoch -1 means
+  // a step outside fit.
+  static void check_step(double loss, bool update_finite, int epoch, std::size_t step) {
+    auto where = [&] {
+      return epoch < 0 ? std::string("in train_on_batch")
+                       : "at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step + 1);
+    };
+    if (!std::isfinite(loss))
+      throw training_diverged("forma: the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + ' ' +
+                                  where() + "; training stopped with the weights of the step before",
+                              epoch, step);
+    if (!update_finite)
+      throw training_diverged("forma: a weight update was not finite " + where() +
+                                  "; training stopped and those weights keep their last finite values",
+                              epoch, step);
+  }
+
+  template <std::size_t B>
+  double step_checked(batch_block<B>& b, std::size_t rows, int epoch, std::size_t s) {
+    const double loss = step<B>(b, rows, true);
+    if (!std::isfinite(loss)) check_step(loss, true, epoch, s);
+    check_step(loss, apply_update(), epoch, s);
+    return loss;
+  }
+
+  void reset_metrics() noexcept {
+    std::apply([](auto&... m) { (m.reset(), ...); }, metrics_);
+  }
+  void add_metrics(Logs& logs, const std::string& prefix) const {
+    std::apply([&](const auto&... m) { (logs.set(prefix + std::string(Ms::name), m.result()), ...); }, metrics_);
+  }
+
+  template <std::size_t B>
+  std::array<double, 1 + sizeof...(Ms)> evaluate_spans(std::span<const input_tensor> xs,
+                                                      std::span<const label_type> ys) {
+    auto ws = std::make_unique<typename Net::template workspace<B>>();
+    auto out = std::make_unique<std::array<output_tensor, B>>();
+    reset_metrics();
+    double loss = 0;
+    for (std::size_t i = 0; i < xs.size(); i += B) {
+      const std::size_t rows = std::min(B, xs.size() - i);
+      model_->template forward<kernels::native, B>(rows, xs[i].data(), (*out)[0].data(), *ws);
+      for (std::size_t r = 0; r < rows; ++r) {
+        loss += static_cast<double>(Loss::template sample_loss<outputs>((*out)[r].data(), label_arg(ys[i + r])));
+        std::apply([&](auto&... m) { (m.update((*out)[r].data(), ys[i + r]), ...); }, metrics_);
+      }
+    }
+    std::array<double, 1 + sizeof...(Ms)> result{};
+    result[0] = xs.empty() ? 0.0 : loss / static_cast<double>(xs.size());
+    std::size_t k = 1;
+    std::apply([&](const auto&... m) { ((result[k++] = m.result()), ...); }, metrics_);
+    return result;
+  }
+
+  class control final : public TrainingControl {
+   public:
+    explicit control(Trainer& t) : t_(t) {}
+    double learning_rate() const override { return t_.optimizer_.learning_rate; }
+    void set_learning_rate(double lr) override { t_.optimizer_.learning_rate = lr; }
+    void stop_training() override { stop = true; }
+    std::unique_ptr<WeightsSnapshot> snapshot_weights() const override {
+      auto s = std::make_unique<snapshot>();
+      s->weights = std::make_unique<params_type>(t_.model_->params());
+      return s;
+    }
+    void restore_weights(const WeightsSnapshot& s) override {
+      const auto* mine = dynamic_cast<const snapshot*>(&s);
+      if (!mine) throw std::invalid_argument("forma: restore_weights got a snapshot of another model");
+      t_.model_->params() = *mine->weights;
+    }
+    bool stop = false;
+
+   private:
+    struct snapshot final : WeightsSnapshot {
+      std::unique_ptr<params_type> weights;
+    };
+    Trainer& t_;
+  };
+
+  template <std::size_t B>
+  History fit_spans(std::span<const input_tensor> xs, std::span<const label_type> ys,
+                    std::span<const input_tensor> vx, std::span<const label_type> vy, const FitOptions& o) {
+    check_labels(ys, 0);
+    check_labels(vy, xs.size());
+    if (xs.empty()) throw std::invalid_argument("forma: fit got no training samples");
+    std::ostream& os = o.out ? *o.out : std::cout;
+    ProgressBar bar(os, o.verbose, is_terminal(os));
+    auto b = std::make_unique<batch_block<B>>();
+    std::vector<std::size_t> order(xs.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    SplitMix64 rng(o.seed);
+    const std::size_t steps = (xs.size() + B - 1) / B;
+    control ctl(*this);
+    History history;
+
+    for (Callback* c : o.callbacks) c->on_train_begin(ctl);
+    for (int epoch = 0; epoch < o.epochs && !ctl.stop; ++epoch) {
+      for (Callback* c : o.callbacks) c->on_epoch_begin(epoch, ctl);
+      if (o.shuffle)  // Fisher-Yates with the specified generator
+        for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.next() % (i + 1)]);
+      reset_metrics();
+      bar.epoch_begin(epoch, o.epochs, steps);
+      double loss_sum = 0;
+      for (std::size_t s = 0; s < steps; ++s) {
+        const std::size_t first = s * B, rows = std::min(B, xs.size() - first);
+        for (std::size_t r = 0; r < rows; ++r) put_row<B>(*b, r, xs[order[first + r]], ys[order[first + r]]);
+        loss_sum += step_checked<B>(*b, rows, epoch, s) * static_cast<double>(rows);
+        if (bar.wants_step(s + 1)) {
+          Logs running;
+          running.set("loss", loss_sum / static_cast<double>(first + rows));
+          add_metrics(running, "");
+          bar.step(s + 1, running);
+        }
+      }
+      Logs logs;
+      logs.set("loss", loss_sum / static_cast<double>(xs.size()));
+      add_metrics(logs, "");
+      if (!vx.empty()) {
+        const auto v = evaluate_spans<B>(vx, vy);
+        logs.set("val_loss", v[0]);
+        std::size_t k = 1;
+        ((logs.set("val_" + std::string(Ms::name), v[k++])), ...);
+      }
+      history.record(epoch, logs);
+      bar.epoch_end(logs);
+      for (Callback* c : o.callbacks) c->on_epoch_end(epoch, logs, ctl);
+    }
+    for (Callback* c : o.callbacks) c->on_train_end(ctl);
+    return history;
+  }
+
+  Net* model_;
+  Loss loss_;
+  Opt optimizer_;
+  std::tuple<Ms...> metric_tags_;
+  metric_states metrics_{};
+  std::unique_ptr<state_block> state_;
+};
+
+// Keras' model.compile(loss=..., optimizer=..., metrics=[...]): a trainer
+// bound to the model, owning gradients and optimizer state.
+template <class Net, LossFunction Loss, Optimizer Opt, Metric... Ms>
+Trainer<Net, Loss, Opt, Ms...> compile(Net& model, Loss loss, Opt optimizer, Ms... metrics) {
+  return Trainer<Net, Loss, Opt, Ms...>(model, loss, optimizer, metrics...);
+}
+
+}  // namespace forma
