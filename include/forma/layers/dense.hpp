@@ -21,13 +21,15 @@ namespace forma {
 
 template <std::size_t Units, ActivationFunction Act = Linear>
 struct Dense : callable_layer<Dense<Units, Act>> {
-  static_assert(Units > 0, "forma::Dense needs at least one unit");
   static constexpr std::string_view name = "Dense";
   static constexpr std::size_t units = Units;
   using activation = Act;
 
   template <class In, class T>
   struct bind {
+    // Checked here, not in Dense itself: a failed check in Dense's own body
+    // would make clang reject every later use of the type.
+    static_assert(Units > 0, "forma::Dense needs at least one unit");
     static_assert(rank_is<In, 1>, "forma::Dense needs a rank-1 input; put Flatten before it");
     static constexpr bool valid = rank_is<In, 1> && Units > 0;
 

@@ -15,6 +15,29 @@
 
 namespace forma {
 
+// The shape a type declares (`shape`, or a built layer's `output_shape`), or
+// invalid_shape if it has none. clang drops the members of a class whose
+// static_assert failed; reading them through this keeps one failed check
+// from turning into a cascade of errors.
+template <class X>
+struct declared_shape {
+  using type = invalid_shape;
+};
+template <class X>
+  requires requires { typename X::shape; }
+struct declared_shape<X> {
+  using type = typename X::shape;
+};
+template <class B>
+struct declared_output_shape {
+  using type = invalid_shape;
+};
+template <class B>
+  requires requires { typename B::output_shape; }
+struct declared_output_shape<B> {
+  using type = typename B::output_shape;
+};
+
 namespace detail {
 
 template <class T>
@@ -27,7 +50,8 @@ struct infer_next_shape {
     if constexpr (is_invalid_shape<S>)
       return hana::append(shapes, hana::type_c<invalid_shape>);
     else
-      return hana::append(shapes, hana::type_c<typename Lay::template bind<S, T>::output_shape>);
+      return hana::append(shapes,
+                          hana::type_c<typename declared_output_shape<typename Lay::template bind<S, T>>::type>);
   }
 };
 

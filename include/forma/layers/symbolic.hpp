@@ -12,7 +12,7 @@ namespace forma {
 template <class In, class... Ls>
 struct SymbolicTensor {
   using input_layer = In;
-  using shape = typename layer_chain<float, typename In::shape, Ls...>::output_shape;
+  using shape = typename layer_chain<float, typename declared_shape<In>::type, Ls...>::output_shape;
 };
 
 // Gives a layer Keras' call syntax, layer(x). Layers derive from it; a custom

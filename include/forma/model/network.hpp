@@ -41,12 +41,12 @@ constexpr auto with_indices(F f) {
 template <Scalar T, class In, Layer... Ls>
 class Network {
   static_assert(is_input<In>, "forma::Network needs an Input<...> as its first layer");
-  using chain = layer_chain<T, typename In::shape, Ls...>;
+  using chain = layer_chain<T, typename declared_shape<In>::type, Ls...>;
 
  public:
   using value_type = T;
   using input_layer = In;
-  using input_shape = typename In::shape;
+  using input_shape = typename declared_shape<In>::type;
   using output_shape = typename chain::output_shape;
   static constexpr std::size_t layer_count = sizeof...(Ls);
 
