@@ -99,3 +99,24 @@ TEST_CASE("batched predict allocates nothing", "[allocations]") {
   REQUIRE(done_given == 45);
   REQUIRE(ys[44][0] > 0.0f);
 }
+
+TEST_CASE("a training step allocates nothing", "[allocations]") {
+  auto model = std::make_unique<Mlp>();
+  model->init(3);
+  auto trainer = compile(*model, loss::CategoricalCrossentropy{}, optim::Adam{.learning_rate = 5e-4},
+                         metrics::Accuracy{});
+  auto session = trainer.session<32>();  // allocates the batch's buffers, once
+  std::vector<Tensor<Mlp::input_shape>> xs(32, Tensor<Mlp::input_shape>::filled(0.5f));
+  std::vector<Tensor<Mlp::output_shape>> ys(32);
+  for (auto& y : ys) y[3] = 1.0f;
+  const std::span<const Tensor<Mlp::input_shape>> all(xs), part = all.first(16);
+  const std::span<const Tensor<Mlp::output_shape>> labels(ys), part_labels = labels.first(16);
+  double full = 0, partial = 0;
+  const long n = allocations_during([&] {
+    full = session.train_on_batch(all, labels);
+    partial = session.train_on_batch(part, part_labels);  // a last partial batch
+  });
+  REQUIRE(n == 0);
+  REQUIRE(full > 0.0);
+  REQUIRE(partial > 0.0);
+}

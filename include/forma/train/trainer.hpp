@@ -230,7 +230,10 @@ class Trainer {
     using E = std::remove_cv_t<std::ranges::range_value_t<X>>;
     static_assert(std::is_same_v<E, input_tensor>,
                   "forma: samples must be Tensors of the model's input shape and scalar type");
-    return std::span<const input_tensor>(std::ranges::data(x), std::ranges::size(x));
+    if constexpr (std::is_same_v<E, input_tensor>)
+      return std::span<const input_tensor>(std::ranges::data(x), std::ranges::size(x));
+    else
+      return std::span<const input_tensor>{};
   }
   template <class Y>
   static std::span<const label_type> labels(const Y& y) {
@@ -238,7 +241,10 @@ class Trainer {
     using E = std::remove_cv_t<std::ranges::range_value_t<Y>>;
     static_assert(std::is_same_v<E, label_type>,
                   "forma: labels must have the model's output shape (or be class indices for a sparse loss)");
-    return std::span<const label_type>(std::ranges::data(y), std::ranges::size(y));
+    if constexpr (std::is_same_v<E, label_type>)
+      return std::span<const label_type>(std::ranges::data(y), std::ranges::size(y));
+    else
+      return std::span<const label_type>{};
   }
   static void check_counts(std::size_t nx, std::size_t ny, const char* what) {
     if (nx != ny)
