@@ -10,7 +10,10 @@
 #include <forma/activations/activations.hpp>
 #include <forma/core/random.hpp>
 #include <forma/core/scalar.hpp>
+#include <forma/kernels/activation_backward.hpp>
 #include <forma/kernels/dense.hpp>
+#include <forma/kernels/dense_backward.hpp>
+#include <forma/kernels/optimizer_updates.hpp>
 #include <forma/kernels/elementwise.hpp>
 #include <forma/kernels/softmax.hpp>
 
@@ -150,4 +153,158 @@ TEST_CASE("softmax_rows normalises each run along the last axis", "[kernels]") {
   CHECK(x[3] == Approx(1.0f / 3));
   CHECK(x[5] == Approx(1.0f / 3));
   CHECK(x[2] > x[1]);
+}
+
+namespace {
+
+// Weight and input gradients of a dense layer on `Rows` rows: SIMD and
+// scalar paths against double sums, padding of dA zero.
+template <class T, std::size_t K, std::size_t N, std::size_t Rows>
+void check_dense_backward() {
+  constexpr std::size_t np = padded<T>(N), kp = padded<T>(K), lda = kp;
+  SplitMix64 rng(K * 7 + N * 3 + Rows);
+  aligned_buffer<T> a(Rows * lda), dz(Rows * np), w(K * np);
+  fill_uniform(a.p, a.size, rng);
+  fill_uniform(w.p, w.size, rng);
+  for (std::size_t r = 0; r < Rows; ++r)
+    for (std::size_t j = 0; j < np; ++j) dz.p[r * np + j] = j < N ? static_cast<T>(2.0 * rng.uniform() - 1.0) : T(0);
+  aligned_buffer<T> dw_native(K * np), db_native(np), dw_scalar(K * np), db_scalar(np);
+  aligned_buffer<T> da_native(Rows * kp), da_scalar(Rows * kp);
+  kernels::dense_weight_grad<K, np, lda>(kernels::native{}, Rows, a.p, dz.p, dw_native.p, db_native.p);
+  kernels::dense_weight_grad<K, np, lda>(kernels::scalar{}, Rows, a.p, dz.p, dw_scalar.p, db_scalar.p);
+  kernels::dense_input_grad<K, np>(kernels::native{}, Rows, dz.p, w.p, da_native.p);
+  kernels::dense_input_grad<K, np>(kernels::scalar{}, Rows, dz.p, w.p, da_scalar.p);
+
+  const double eps = std::numeric_limits<T>::epsilon();
+  for (std::size_t k = 0; k < K; ++k)
+    for (std::size_t j = 0; j < np; ++j) {
+      double s = 0, mag = 0;
+      for (std::size_t r = 0; r < Rows; ++r) {
+        s += double(a.p[r * lda + k]) * double(dz.p[r * np + j]);
+        mag += std::abs(double(a.p[r * lda + k]) * double(dz.p[r * np + j]));
+      }
+      const double tol = (Rows + 2) * eps * mag + eps;
+      REQUIRE(std::abs(dw_native.p[k * np + j] - s) <= tol);
+      REQUIRE(std::abs(dw_scalar.p[k * np + j] - s) <= tol);
+    }
+  for (std::size_t j = 0; j < np; ++j) {
+    double s = 0, mag = 0;
+    for (std::size_t r = 0; r < Rows; ++r) {
+      s += dz.p[r * np + j];
+      mag += std::abs(double(dz.p[r * np + j]));
+    }
+    REQUIRE(std::abs(db_native.p[j] - s) <= (Rows + 2) * eps * mag + eps);
+    REQUIRE(std::abs(db_scalar.p[j] - s) <= (Rows + 2) * eps * mag + eps);
+  }
+  for (std::size_t r = 0; r < Rows; ++r) {
+    for (std::size_t k = 0; k < K; ++k) {
+      double s = 0, mag = 0;
+      for (std::size_t j = 0; j < np; ++j) {
+        s += double(dz.p[r * np + j]) * double(w.p[k * np + j]);
+        mag += std::abs(double(dz.p[r * np + j]) * double(w.p[k * np + j]));
+      }
+      const double tol = (np + 2) * eps * mag + eps;
+      REQUIRE(std::abs(da_native.p[r * kp + k] - s) <= tol);
+      REQUIRE(std::abs(da_scalar.p[r * kp + k] - s) <= tol);
+    }
+    for (std::size_t k = K; k < kp; ++k) {
+      REQUIRE(da_native.p[r * kp + k] == T(0));
+      REQUIRE(da_scalar.p[r * kp + k] == T(0));
+    }
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("dense backward products match a double reference", "[kernels]", float, double) {
+  check_dense_backward<TestType, 1, 1, 1>();
+  check_dense_backward<TestType, 3, 5, 2>();
+  check_dense_backward<TestType, 17, 16, 7>();
+  check_dense_backward<TestType, 33, 37, 13>();
+  check_dense_backward<TestType, 200, 150, 32>();
+  check_dense_backward<TestType, 150, 10, 5>();
+}
+
+TEMPLATE_TEST_CASE("activation derivatives and softmax backward", "[kernels]", float, double) {
+  using T = TestType;
+  constexpr std::size_t ld = padded<T>(20);
+  SplitMix64 rng(5);
+  aligned_buffer<T> y(3 * ld), d_native(3 * ld), d_scalar(3 * ld);
+  for (std::size_t i = 0; i < y.size; ++i) {
+    y.p[i] = static_cast<T>(rng.uniform() * 0.98 + 0.01);  // a valid sigmoid output
+    d_native.p[i] = d_scalar.p[i] = static_cast<T>(2.0 * rng.uniform() - 1.0);
+  }
+  const std::vector<T> d0(d_native.p, d_native.p + d_native.size);
+  kernels::multiply_by_derivative<ld, Sigmoid>(kernels::native{}, 3, y.p, d_native.p);
+  kernels::multiply_by_derivative<ld, Sigmoid>(kernels::scalar{}, 3, y.p, d_scalar.p);
+  for (std::size_t i = 0; i < y.size; ++i) {
+    const double expected = double(d0[i]) * double(y.p[i]) * (1 - double(y.p[i]));
+    REQUIRE(std::abs(d_native.p[i] - expected) <= 4 * std::numeric_limits<T>::epsilon());
+    REQUIRE(std::abs(d_scalar.p[i] - expected) <= 4 * std::numeric_limits<T>::epsilon());
+  }
+
+  // Softmax: d_in = J^T d_out with J = diag(y) - y y^T.
+  alignas(64) T s[padded<T>(4)] = {T(0.1), T(0.2), T(0.3), T(0.4)};
+  alignas(64) T g[padded<T>(4)] = {T(1), T(-2), T(0.5), T(3)};
+  const double dot = 0.1 * 1 + 0.2 * -2 + 0.3 * 0.5 + 0.4 * 3;
+  const double gin[4] = {0.1 * (1 - dot), 0.2 * (-2 - dot), 0.3 * (0.5 - dot), 0.4 * (3 - dot)};
+  kernels::softmax_backward_rows<4, 1, padded<T>(4)>(1, s, g);
+  for (int j = 0; j < 4; ++j) CHECK(g[j] == Approx(gin[j]));
+}
+
+TEMPLATE_TEST_CASE("optimizer updates: SIMD against scalar, non-finite values refused", "[kernels]", float, double) {
+  using T = TestType;
+  constexpr std::size_t n = 37;  // whole vectors and a tail
+  SplitMix64 rng(12);
+  std::vector<T> w(n), g(n), m(n), v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    w[i] = static_cast<T>(rng.uniform() - 0.5);
+    g[i] = static_cast<T>(rng.uniform() - 0.5);
+    m[i] = static_cast<T>(0.1 * rng.uniform());
+    v[i] = static_cast<T>(0.1 * rng.uniform());
+  }
+  auto close = [](const std::vector<T>& a, const std::vector<T>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (std::abs(a[i] - b[i]) > 8 * std::numeric_limits<T>::epsilon() * std::max(T(1), std::abs(b[i]))) return false;
+    return true;
+  };
+  {
+    auto w1 = w, m1 = m, v1 = v, w2 = w, m2 = m, v2 = v;
+    REQUIRE(kernels::adam_update(kernels::native{}, w1.data(), g.data(), m1.data(), v1.data(), n, T(0.01), T(0.9),
+                                 T(0.999), T(1e-7)));
+    REQUIRE(kernels::adam_update(kernels::scalar{}, w2.data(), g.data(), m2.data(), v2.data(), n, T(0.01), T(0.9),
+                                 T(0.999), T(1e-7)));
+    CHECK(close(w1, w2));
+    CHECK(close(m1, m2));
+    CHECK(close(v1, v2));
+    // By hand for one element.
+    const double mn = 0.9 * m[5] + 0.1 * g[5], vn = 0.999 * v[5] + 0.001 * g[5] * g[5];
+    CHECK(w2[5] == Approx(w[5] - 0.01 * mn / (std::sqrt(vn) + 1e-7)));
+  }
+  {
+    auto w1 = w, v1 = v, w2 = w, v2 = v;
+    kernels::momentum_update(kernels::native{}, w1.data(), g.data(), v1.data(), n, T(0.1), T(0.9), true);
+    kernels::momentum_update(kernels::scalar{}, w2.data(), g.data(), v2.data(), n, T(0.1), T(0.9), true);
+    CHECK(close(w1, w2));
+    const double vn = 0.9 * v[3] - 0.1 * g[3];
+    CHECK(w2[3] == Approx(w[3] + 0.9 * vn - 0.1 * g[3]));
+    auto w3 = w, s3 = v;
+    kernels::rmsprop_update(kernels::native{}, w3.data(), g.data(), s3.data(), n, T(0.01), T(0.9), T(1e-7));
+    const double sn = 0.9 * v[7] + 0.1 * g[7] * g[7];
+    CHECK(w3[7] == Approx(w[7] - 0.01 * g[7] / (std::sqrt(sn) + 1e-7)));
+    auto w4 = w;
+    kernels::sgd_update(kernels::native{}, w4.data(), g.data(), n, T(0.5));
+    CHECK(w4[36] == Approx(w[36] - 0.5 * g[36]));  // in the scalar tail
+  }
+  {
+    auto bad = g;
+    bad[2] = std::numeric_limits<T>::quiet_NaN();          // in a vector
+    bad[n - 1] = std::numeric_limits<T>::infinity();       // in the tail
+    auto w1 = w;
+    CHECK_FALSE(kernels::sgd_update(kernels::native{}, w1.data(), bad.data(), n, T(0.1)));
+    CHECK(w1[2] == w[2]);
+    CHECK(w1[n - 1] == w[n - 1]);
+    CHECK(w1[3] == Approx(w[3] - 0.1 * g[3]));
+    for (T x : w1) REQUIRE(std::isfinite(x));
+  }
 }

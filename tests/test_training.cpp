@@ -2,6 +2,7 @@
 // options of fit, callbacks, divergence, determinism and progress output.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -260,4 +261,21 @@ TEST_CASE("training memory is a compile-time fact", "[training]") {
   using SgdTrainer = Trainer<Mlp, loss::CategoricalCrossentropy<>, optim::SGD>;
   static_assert(SgdTrainer::state_bytes < AdamTrainer::state_bytes);
   CHECK(AdamTrainer::training_bytes<32> > 0);
+}
+
+TEST_CASE("on a terminal the bar is redrawn in place", "[training][progress]") {
+  std::ostringstream os;
+  ProgressBar bar(os, 1, true);
+  bar.epoch_begin(0, 1, 3);
+  Logs running;
+  running.set("loss", 0.5);
+  for (std::size_t s = 1; s <= 3; ++s)
+    if (bar.wants_step(s)) bar.step(s, running);
+  bar.epoch_end(running);
+  const std::string out = os.str();
+  CHECK(out.rfind("Epoch 1/1\n", 0) == 0);
+  CHECK(out.find("\r3/3 [==============================]") != std::string::npos);
+  CHECK(out.find("- loss: 0.5000") != std::string::npos);
+  CHECK(out.back() == '\n');
+  CHECK(std::count(out.begin(), out.end(), '\n') == 2);  // the bar line ends once
 }
