@@ -75,7 +75,10 @@ class Trainer {
   static constexpr std::size_t outputs = Net::output_shape::size;
   // Softmax + categorical cross-entropy and sigmoid + binary cross-entropy
   // take the loss's gradient straight to the activation's input.
-  static constexpr bool fused = Loss::template fuses_with<output_activation>;
+  // (Rank-1 outputs only: a softmax along the last axis of a rank-2 output
+  // normalises each row, and the fused form assumes one distribution.)
+  static constexpr bool fused =
+      Loss::template fuses_with<output_activation> && rank_is<typename Net::output_shape, 1>;
 
  private:
   template <class S>
