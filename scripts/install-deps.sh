@@ -8,7 +8,8 @@ set -euo pipefail
 packages=(
   g++ clang-14 libclang-rt-14-dev      # both compilers; clang's sanitizer runtime
   meson ninja-build cmake pkg-config python3
-  libboost-dev libxsimd-dev catch2 libbenchmark-dev zlib1g-dev
+  libboost-dev libxsimd-dev catch2 libbenchmark-dev zlib1g-dev libpng-dev
+  dataset-fashion-mnist                # real data: /usr/share/datasets/fashion-mnist
 )
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(libeigen3-dev python3-torch python3-numpy libtorch-dev)
