@@ -22,6 +22,7 @@
 
 #include <forma/core/random.hpp>
 #include <forma/data/data.hpp>
+#include <forma/forma.hpp>
 
 using namespace forma;
 using namespace forma::data;
@@ -500,4 +501,32 @@ TEST_CASE("The real Fashion-MNIST of Debian's dataset-fashion-mnist", "[data]") 
   for (std::uint8_t l : train.labels()) ++count[l];
   CHECK(std::ranges::all_of(count, [](std::size_t k) { return k == 6000; }));
   CHECK(std::ranges::any_of(train.image(0), [](std::uint8_t p) { return p != 0; }));
+}
+
+TEST_CASE("fit and evaluate take a Dataset as it is", "[data]") {
+  using forma::Dense;
+  using forma::Input;
+  using forma::Sequential;
+  using forma::Shape;
+  using forma::Tensor;
+  std::vector<Tensor<Shape<2>>> x;
+  std::vector<std::uint32_t> y;
+  forma::SplitMix64 rng(4);
+  for (int i = 0; i < 200; ++i) {
+    const auto a = static_cast<float>(rng.uniform()), b = static_cast<float>(rng.uniform());
+    x.push_back({a, b});
+    y.push_back(a + b > 1.0f ? 1u : 0u);
+  }
+  forma::data::Dataset all(std::move(x), std::move(y));
+  all.shuffle(9);
+  const auto train = all.slice(0, 160), validation = all.slice(160, 200);
+  Sequential<Input<2>, Dense<8, forma::Tanh>, Dense<2, forma::Softmax>> model;
+  model.init(2);
+  auto trainer = forma::compile(model, forma::loss::SparseCategoricalCrossentropy{},
+                                forma::optim::Adam{.learning_rate = 0.05}, forma::metrics::Accuracy{});
+  const auto history = trainer.fit<16>(train, validation, {.epochs = 20, .verbose = 0});
+  REQUIRE(history["val_accuracy"].size() == 20);
+  const auto [loss, accuracy] = trainer.evaluate<16>(validation);
+  CHECK(accuracy == history["val_accuracy"].back());
+  CHECK(accuracy > 0.9);
 }

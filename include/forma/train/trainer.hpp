@@ -214,6 +214,23 @@ class Trainer {
     return fit_spans<B>(xs, ys, vx, vy, options);
   }
 
+  // A dataset: anything with x() and y() ranges (forma::data::Dataset).
+  template <std::size_t B, class D>
+    requires requires(const D& d) { d.x(); d.y(); }
+  History fit(const D& d, const FitOptions& options = {}) {
+    return fit<B>(d.x(), d.y(), options);
+  }
+  template <std::size_t B, class D, class V>
+    requires requires(const D& d, const V& v) { d.x(); d.y(); v.x(); v.y(); }
+  History fit(const D& d, const V& validation, const FitOptions& options = {}) {
+    return fit<B>(d.x(), d.y(), ValidationData{validation.x(), validation.y()}, options);
+  }
+  template <std::size_t B, class D>
+    requires requires(const D& d) { d.x(); d.y(); }
+  std::array<double, 1 + sizeof...(Ms)> evaluate(const D& d) {
+    return evaluate<B>(d.x(), d.y());
+  }
+
   // The mean loss over all samples, then each metric.
   template <std::size_t B, class X, class Y>
   std::array<double, 1 + sizeof...(Ms)> evaluate(const X& x, const Y& y) {
