@@ -243,3 +243,13 @@ TEST_CASE("summary prints Keras' table", "[model]") {
   CHECK(functional.str().find("Model: \"model\"") == 0);
   CHECK(functional.str().find(" input_layer (InputLayer)    (None, 32, 32, 3)         0") != std::string::npos);
 }
+
+TEST_CASE("a ModelView predicts from parameters it does not own", "[model]") {
+  const auto m = make_model<Mlp>(17);
+  const ModelView<Mlp> view(m->params());
+  for (std::size_t k = 0; k < 3; ++k) REQUIRE(view.predict(test_image(k)) == m->predict(test_image(k)));
+  std::vector<Tensor<Mlp::input_shape>> xs{test_image(4), test_image(5), test_image(6)};
+  std::vector<Tensor<Mlp::output_shape>> ys(3);
+  REQUIRE(view.predict<2>(xs, ys) == 3);
+  CHECK(ys[2] == m->predict(xs[2]));
+}

@@ -12,6 +12,7 @@
 #include "forma/layers/layer_concepts.hpp"
 #include "forma/layers/symbolic.hpp"
 #include "forma/model/functional.hpp"
+#include "forma/model/model_view.hpp"
 #include "forma/model/network.hpp"
 #include "forma/model/sequential.hpp"
 #include "forma/model/summary.hpp"

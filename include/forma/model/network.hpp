@@ -162,33 +162,20 @@ class Network {
   // from several threads at once.
   template <class S, class U>
   Tensor<output_shape, T> predict(const Tensor<S, U>& x) const noexcept {
-    static_assert(same_shape<S, input_shape>, "forma: predict needs a tensor of the model's input shape");
-    static_assert(std::is_same_v<U, T>, "forma: predict needs a tensor of the model's scalar type");
-    Tensor<output_shape, T> y;
-    if constexpr (same_shape<S, input_shape> && std::is_same_v<U, T>) {
-      workspace<1> ws;
-      forward<kernels::native, 1>(1, x.data(), y.data(), ws);
-    }
-    return y;
+    return predict_on(params_, x);
   }
-
   // Many samples in batches of B; returns how many were predicted,
   // min(xs.size(), ys.size()). A last partial batch runs in the same buffers.
   template <std::size_t B>
   std::size_t predict(std::span<const Tensor<input_shape, T>> xs, std::span<Tensor<output_shape, T>> ys,
                       workspace<B>& ws) const noexcept {
-    const std::size_t n = std::min(xs.size(), ys.size());
-    for (std::size_t i = 0; i < n; i += B)
-      forward<kernels::native, B>(std::min(B, n - i), xs[i].data(), ys[i].data(), ws);
-    return n;
+    return predict_on<B>(params_, xs, ys, ws);
   }
+  // The same with the workspace on the stack, where it is small enough.
   template <std::size_t B>
   std::size_t predict(std::span<const Tensor<input_shape, T>> xs,
                       std::span<Tensor<output_shape, T>> ys) const noexcept {
-    static_assert(workspace_bytes<B> <= FORMA_MAX_STACK_WORKSPACE_BYTES,
-                  "forma: this batch size needs a workspace too large for the stack; pass a workspace<B>");
-    workspace<B> ws;
-    return predict<B>(xs, ys, ws);
+    return predict_on<B>(params_, xs, ys);
   }
 
   // The forward pass on `rows` (at most B) rows: x holds rows of the input
@@ -196,18 +183,52 @@ class Network {
   // (as arrays of Tensor have). Backend picks the kernels (tests compare them).
   template <class Backend, std::size_t B>
   void forward(std::size_t rows, const T* x, T* y, workspace<B>& ws) const noexcept {
+    forward_on<Backend, B>(params_, rows, x, y, ws);
+  }
+
+  // The same on parameters held elsewhere (ModelView: weights compiled into
+  // read-only memory).
+  template <class S, class U>
+  static Tensor<output_shape, T> predict_on(const params_type& p, const Tensor<S, U>& x) noexcept {
+    static_assert(same_shape<S, input_shape>, "forma: predict needs a tensor of the model's input shape");
+    static_assert(std::is_same_v<U, T>, "forma: predict needs a tensor of the model's scalar type");
+    Tensor<output_shape, T> y;
+    if constexpr (same_shape<S, input_shape> && std::is_same_v<U, T>) {
+      workspace<1> ws;
+      forward_on<kernels::native, 1>(p, 1, x.data(), y.data(), ws);
+    }
+    return y;
+  }
+  template <std::size_t B>
+  static std::size_t predict_on(const params_type& p, std::span<const Tensor<input_shape, T>> xs,
+                                std::span<Tensor<output_shape, T>> ys, workspace<B>& ws) noexcept {
+    const std::size_t n = std::min(xs.size(), ys.size());
+    for (std::size_t i = 0; i < n; i += B)
+      forward_on<kernels::native, B>(p, std::min(B, n - i), xs[i].data(), ys[i].data(), ws);
+    return n;
+  }
+  template <std::size_t B>
+  static std::size_t predict_on(const params_type& p, std::span<const Tensor<input_shape, T>> xs,
+                                std::span<Tensor<output_shape, T>> ys) noexcept {
+    static_assert(workspace_bytes<B> <= FORMA_MAX_STACK_WORKSPACE_BYTES,
+                  "forma: this batch size needs a workspace too large for the stack; pass a workspace<B>");
+    workspace<B> ws;
+    return predict_on<B>(p, xs, ys, ws);
+  }
+  template <class Backend, std::size_t B>
+  static void forward_on(const params_type& p, std::size_t rows, const T* x, T* y, workspace<B>& ws) noexcept {
     const T* cur = x;
-    over_layers([&]<std::size_t... K>() { (forward_layer<K, Backend, B>(rows, cur, y, ws), ...); });
+    over_layers([&]<std::size_t... K>() { (forward_layer<K, Backend, B>(p, rows, cur, y, ws), ...); });
     if (cur != y) std::memcpy(y, cur, rows * stride_of<output_shape> * sizeof(T));
   }
 
  private:
   template <std::size_t K, class Backend, std::size_t B>
-  void forward_layer(std::size_t rows, const T*& cur, T* y, workspace<B>& ws) const noexcept {
+  static void forward_layer(const params_type& p, std::size_t rows, const T*& cur, T* y,
+                            workspace<B>& ws) noexcept {
     if constexpr (computes<K>) {
       T* dst = K == last_compute ? y : ws.buffers[compute_rank<K> % 2];
-      bound_layer<K>::template forward<Backend, stride_of<layer_input_shape<K>>>(std::get<K>(params_), rows,
-                                                                                  cur, dst);
+      bound_layer<K>::template forward<Backend, stride_of<layer_input_shape<K>>>(std::get<K>(p), rows, cur, dst);
       cur = dst;
     }
   }
