@@ -43,6 +43,7 @@ struct FitOptions {
   int epochs = 1;
   bool shuffle = true;
   std::uint64_t seed = 0;            // of the shuffling
+  int initial_epoch = 0;             // resume at this epoch (Keras' initial_epoch)
   double validation_split = 0.0;     // the last fraction of the samples, taken before shuffling
   int verbose = 1;                   // 0 silent, 1 progress bar, 2 one line per epoch
   std::vector<Callback*> callbacks{};
@@ -445,16 +446,20 @@ class Trainer {
     auto b = std::make_unique<batch_block<B>>();
     std::vector<std::size_t> order(xs.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    SplitMix64 rng(o.seed);
     const std::size_t steps = (xs.size() + B - 1) / B;
     control ctl(*this);
     History history;
 
     for (Callback* c : o.callbacks) c->on_train_begin(ctl);
-    for (int epoch = 0; epoch < o.epochs && !ctl.stop; ++epoch) {
+    for (int epoch = o.initial_epoch; epoch < o.epochs && !ctl.stop; ++epoch) {
       for (Callback* c : o.callbacks) c->on_epoch_begin(epoch, ctl);
-      if (o.shuffle)  // Fisher-Yates with the specified generator
+      if (o.shuffle) {
+        // Each epoch's order depends only on (seed, epoch), so training
+        // resumed at an epoch sees the batches it would have seen.
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        SplitMix64 rng(SplitMix64(o.seed).next() ^ static_cast<std::uint64_t>(epoch));
         for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.next() % (i + 1)]);
+      }
       reset_metrics();
       bar.epoch_begin(epoch, o.epochs, steps);
       double loss_sum = 0;
