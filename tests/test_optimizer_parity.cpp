@@ -50,30 +50,29 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <charconv>
 #include <climits>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <iomanip>
 #include <memory>
-#include <span>
-#include <sstream>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "forma/forma.hpp"
+#include "golden_support.hpp"
 
 #ifndef FORMA_TEST_DATA_DIR
 #error "FORMA_TEST_DATA_DIR must name tests/data (tests/meson.build defines it)"
 #endif
 
 namespace {
+
+// The data file's reader and the draws (golden_support.hpp).
+using namespace golden_support;
 
 using Mlp = forma::Sequential<forma::Input<28, 28, 1>, forma::Flatten, forma::Dense<200, forma::ReLU>,
                               forma::Dense<150, forma::ReLU>, forma::Dense<10, forma::Softmax>>;
@@ -85,6 +84,7 @@ using label = forma::Tensor<forma::Shape<10>>;
 constexpr std::uint64_t seed = 1729;
 // Model layers 1, 2 and 3 are the Dense ones (layer 0 is Flatten).
 constexpr std::array<std::size_t, 3> dense_units{200, 150, 10};
+static_assert(dense_units_are<Mlp>(dense_units));
 constexpr std::array<int, 3> kernel_scale_log2{-4, -3, -3};
 constexpr std::array<int, 3> bias_scale_log2{-6, -6, -6};
 constexpr std::size_t batch_size = 32;
@@ -110,77 +110,15 @@ constexpr const char* regenerate = "regenerate with /usr/bin/python3 tests/golde
 // tensor or an optimizer (checksum, optimizer, weights, loss) are their first
 // two words.
 
-struct golden_file {
-  std::string error;  // empty when the file was read
-  std::vector<std::pair<std::string, std::vector<std::string>>> entries;
-
-  const std::vector<std::string>* find(std::string_view key) const {
-    for (const auto& [k, v] : entries)
-      if (k == key) return &v;
-    return nullptr;
-  }
+const golden_format txt_format{
+    .regenerate = regenerate,
+    .two_word_keys = {"checksum", "optimizer", "weights", "loss"},
+    .table = {},
 };
-
-template <class N>
-bool parse_number(const std::string& token, N& out) {
-  const char* end = token.data() + token.size();
-  const auto [ptr, ec] = std::from_chars(token.data(), end, out);
-  return ec == std::errc{} && ptr == end;
-}
-
-golden_file read_golden_file() {
-  golden_file g;
-  std::ifstream in(txt_path);
-  if (!in) {
-    g.error = std::string("cannot open the file; ") + regenerate;
-    return g;
-  }
-  std::string line;
-  for (std::size_t line_no = 1; std::getline(in, line); ++line_no) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::vector<std::string> tokens;
-    for (std::string t; words >> t;) tokens.push_back(t);
-    if (tokens.empty()) continue;
-    const bool two_word_key = tokens[0] == "checksum" || tokens[0] == "optimizer" || tokens[0] == "weights" ||
-                              tokens[0] == "loss";
-    const std::size_t key_words = two_word_key && tokens.size() > 1 ? 2 : 1;
-    std::string key = tokens[0];
-    if (key_words == 2) key += " " + tokens[1];
-    if (g.find(key) != nullptr) {
-      g.error = "line " + std::to_string(line_no) + ": '" + key + "' appears twice";
-      return g;
-    }
-    g.entries.emplace_back(key, std::vector<std::string>(tokens.begin() + key_words, tokens.end()));
-  }
-  if (g.entries.empty()) g.error = std::string("the file has no entries; ") + regenerate;
-  return g;
-}
-
-// The values of `key`; FAILs the test case when the key is missing.
-const std::vector<std::string>& tokens_of(const golden_file& g, std::string_view key) {
-  const auto* tokens = g.find(key);
-  if (tokens == nullptr) FAIL(txt_path << ": no '" << key << "' line; " << regenerate);
-  return *tokens;
-}
-
-// The values of `key` as numbers; FAILs the test case when the key is
-// missing or a value is malformed.
-template <class N>
-std::vector<N> numbers(const golden_file& g, std::string_view key) {
-  std::vector<N> out;
-  for (const auto& t : tokens_of(g, key)) {
-    N v{};
-    if (!parse_number(t, v)) FAIL(txt_path << ": '" << key << "' has the malformed value '" << t << "'");
-    out.push_back(v);
-  }
-  return out;
-}
 
 // Reads the file and requires it to describe the recipe above.
 golden_file load_golden() {
-  golden_file g = read_golden_file();
-  if (!g.error.empty()) FAIL(txt_path << ": " << g.error);
+  golden_file g = read_or_fail(txt_path, txt_format);
   INFO(txt_path << " was made for another recipe than this test's; regenerate it or update the constants");
   REQUIRE(numbers<std::uint64_t>(g, "seed") == std::vector<std::uint64_t>{seed});
   REQUIRE(numbers<std::size_t>(g, "input_shape") ==
@@ -284,49 +222,10 @@ std::vector<float> load_weights(const golden_file& g, const std::string& name) {
 }
 
 // ---------------------------------------------------------------------------
-// The draws, as the script makes them: m = next() >> 40 (24 bits); a
-// parameter is (2 m - 2^24) * 2^-24 * scale, a pixel m * 2^-24, a label
-// next() % 10. One generator fills each Dense layer's kernel [inputs][units]
-// row-major, then its bias, layer by layer; then the 320 images in (h, w, c)
-// order; then the 320 labels.
-
-using checksums = std::vector<std::pair<std::string, std::uint64_t>>;
-
-// sum over i of (i + 1) * n_i mod 2^64, n_i the drawn integers in draw
-// order: position-sensitive, so a different fill order shows.
-struct checksum {
-  std::uint64_t value = 0;
-  std::uint64_t count = 0;
-  void add(std::int64_t n) { value += ++count * static_cast<std::uint64_t>(n); }
-};
-
-std::int64_t signed_numerator(forma::SplitMix64& rng) {
-  return 2 * static_cast<std::int64_t>(rng.next() >> 40) - (std::int64_t{1} << 24);
-}
-
-template <std::size_t K>
-void draw_dense(Mlp& model, forma::SplitMix64& rng, checksums& sums) {
-  using bound = Mlp::bound_layer<K>;
-  static_assert(Mlp::layer_type<K>::units == dense_units[K - 1]);
-  const double kernel_unit = std::ldexp(1.0, -24 + kernel_scale_log2[K - 1]);  // n * unit is exact
-  const double bias_unit = std::ldexp(1.0, -24 + bias_scale_log2[K - 1]);
-  auto& p = model.layer<K>();
-  checksum kernel_sum;
-  for (std::size_t i = 0; i < bound::inputs; ++i)
-    for (std::size_t j = 0; j < dense_units[K - 1]; ++j) {
-      const std::int64_t n = signed_numerator(rng);
-      kernel_sum.add(n);
-      p.kernel_at(i, j) = static_cast<float>(static_cast<double>(n) * kernel_unit);
-    }
-  checksum bias_sum;
-  for (std::size_t j = 0; j < dense_units[K - 1]; ++j) {
-    const std::int64_t n = signed_numerator(rng);
-    bias_sum.add(n);
-    p.bias_at(j) = static_cast<float>(static_cast<double>(n) * bias_unit);
-  }
-  sums.emplace_back("dense" + std::to_string(K - 1) + ".kernel", kernel_sum.value);
-  sums.emplace_back("dense" + std::to_string(K - 1) + ".bias", bias_sum.value);
-}
+// The draws, as the script makes them (golden_support.hpp): one generator
+// fills each Dense layer's kernel [inputs][units] row-major, then its bias,
+// layer by layer; then the 320 images in (h, w, c) order; then the 320
+// labels, each next() % 10.
 
 struct batch {
   std::vector<image> xs;
@@ -342,19 +241,12 @@ struct parity_setup {
 parity_setup draw_setup() {
   parity_setup s;
   forma::SplitMix64 rng(seed);
-  draw_dense<1>(*s.model, rng, s.sums);
-  draw_dense<2>(*s.model, rng, s.sums);
-  draw_dense<3>(*s.model, rng, s.sums);
+  draw_dense_layers(*s.model, rng, kernel_scale_log2, bias_scale_log2, s.sums);
   s.batches.resize(steps);
   checksum input_sum;  // one sum over all the images
   for (batch& b : s.batches) {
     b.xs.resize(batch_size);
-    for (image& x : b.xs)
-      for (float& v : x) {  // row-major (h, w, c), what Flatten passes on
-        const auto n = static_cast<std::int64_t>(rng.next() >> 40);
-        input_sum.add(n);
-        v = static_cast<float>(std::ldexp(static_cast<double>(n), -24));
-      }
+    for (image& x : b.xs) draw_inputs(x, rng, input_sum);
   }
   s.sums.emplace_back("inputs", input_sum.value);
   checksum label_sum;
@@ -460,10 +352,7 @@ void check_parity(const std::string& name, const Opt& optimizer) {
 TEST_CASE("optimizer parity: forma::SplitMix64 draws what the generator script drew", "[parity]") {
   const golden_file g = load_golden();
 
-  forma::SplitMix64 rng(seed);
-  std::vector<std::uint64_t> first;
-  for (std::size_t i = 0; i < generator_probes; ++i) first.push_back(rng.next());
-  CHECK(numbers<std::uint64_t>(g, "generator") == first);
+  CHECK(numbers<std::uint64_t>(g, "generator") == first_outputs(seed, generator_probes));
 
   const parity_setup s = draw_setup();
   REQUIRE(s.sums.size() == 2 * dense_units.size() + 2);

@@ -22,7 +22,8 @@ reads.
 
 Generator. No initial weights or inputs are stored: they come from SplitMix64,
 a fully specified integer generator that forma has as forma::SplitMix64 and
-that the test runs again in C++. Every value is exact in float32, so both
+that the test runs again in C++ (the draws are golden_common.py's here,
+tests/golden_support.hpp's there). Every value is exact in float32, so both
 sides start from the same bits:
 
     m = next() >> 40                          (24 bits)
@@ -106,6 +107,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+# golden_common.py lies beside this script, wherever it is run from.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_common import (  # noqa: E402
+    SplitMix64, checksum, draw_dense_layers, draw_inputs, first_outputs, keras_linear)
+
 SEED = 1729
 INPUT_SHAPE = (28, 28, 1)
 CLASSES = 10
@@ -126,7 +132,6 @@ OPTIMIZERS = ["sgd", "adam", "rmsprop"]
 
 KERAS_CLIP = 1e-7  # Keras clips probabilities to [1e-7, 1 - 1e-7]
 
-MASK64 = (1 << 64) - 1
 DATA_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "data"))
 TXT_NAME = "optimizer_parity.txt"
 
@@ -135,72 +140,21 @@ def weights_name(optimizer):
     return f"optimizer_parity_{optimizer}.f32.gz"
 
 
-class SplitMix64:
-    """Steele, Lea and Flood (2014); the same as forma::SplitMix64."""
-
-    def __init__(self, seed):
-        self.state = seed & MASK64
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-        return z ^ (z >> 31)
-
-
-def draw_numerators(rng, count, signed):
-    """The integers n with value = n * 2^-24 (* scale): exact in float32."""
-    if signed:
-        return [2 * (rng.next() >> 40) - (1 << 24) for _ in range(count)]
-    return [rng.next() >> 40 for _ in range(count)]
-
-
-def checksum(numbers):
-    """sum over i of (i + 1) * n_i, mod 2^64: position-sensitive, exact."""
-    total = 0
-    for i, n in enumerate(numbers):
-        total = (total + (i + 1) * n) & MASK64
-    return total
-
-
-def to_float32(numerators, scale):
-    values = np.array(numerators, dtype=np.float64) * (2.0 ** -24) * scale
-    values32 = values.astype(np.float32)
-    assert np.array_equal(values32.astype(np.float64), values), "a value is not exact in float32"
-    return values32
-
-
 def draw_everything():
     rng = SplitMix64(SEED)
-    fan_in = int(np.prod(INPUT_SHAPE))
-    params = []     # (kernel [inputs][units], bias [units]) per layer, float32
-    checksums = []  # (name, value)
-    for index, (units, kernel_log2, bias_log2) in enumerate(LAYERS):
-        kn = draw_numerators(rng, fan_in * units, signed=True)
-        bn = draw_numerators(rng, units, signed=True)
-        checksums.append((f"dense{index}.kernel", checksum(kn)))
-        checksums.append((f"dense{index}.bias", checksum(bn)))
-        params.append((to_float32(kn, 2.0 ** kernel_log2).reshape(fan_in, units),
-                       to_float32(bn, 2.0 ** bias_log2)))
-        fan_in = units
-    xn = draw_numerators(rng, SAMPLES * int(np.prod(INPUT_SHAPE)), signed=False)
-    checksums.append(("inputs", checksum(xn)))
-    images = to_float32(xn, 1.0).reshape(SAMPLES, *INPUT_SHAPE)
+    params, checksums = draw_dense_layers(rng, int(np.prod(INPUT_SHAPE)), LAYERS)
+    images, inputs_checksum = draw_inputs(rng, SAMPLES, INPUT_SHAPE)
+    checksums.append(("inputs", inputs_checksum))
     labels = [rng.next() % CLASSES for _ in range(SAMPLES)]
     checksums.append(("labels", checksum(labels)))
     return params, images, np.array(labels, dtype=np.int64), checksums
 
 
 def build(params, dtype):
-    """The seed MLP as torch modules; nn.Linear keeps its weight as Keras' kernel transposed."""
+    """The seed MLP as torch modules."""
     modules = [torch.nn.Flatten()]
     for index, (kernel, bias) in enumerate(params):
-        linear = torch.nn.Linear(kernel.shape[0], kernel.shape[1], dtype=dtype)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(kernel.T.copy()))
-            linear.bias.copy_(torch.from_numpy(bias))
-        modules.append(linear)
+        modules.append(keras_linear(kernel, bias, dtype))
         if index + 1 < len(params):
             modules.append(torch.nn.ReLU())
     # The logits; the softmax is inside the loss (log_softmax).
@@ -369,8 +323,7 @@ def difference(a, b):
 
 def main():
     torch.set_num_threads(1)
-    probe_rng = SplitMix64(SEED)
-    probes = [probe_rng.next() for _ in range(GENERATOR_PROBES)]
+    probes = first_outputs(SEED, GENERATOR_PROBES)
     params, images, labels, checksums = draw_everything()
     param_count = sum(k.size + b.size for k, b in params)
     initial = np.concatenate([np.concatenate([k.reshape(-1), b]) for k, b in params])

@@ -12,8 +12,9 @@ It writes tests/data/seed_mlp_forward.txt, which tests/test_golden.cpp reads.
 
 No weights are stored: weights and inputs come from SplitMix64, a fully
 specified integer generator that forma has as forma::SplitMix64 and that the
-test runs again in C++. Every value is exact in float32, so both sides start
-from the same bits:
+test runs again in C++ (the draws are golden_common.py's here,
+tests/golden_support.hpp's there). Every value is exact in float32, so both
+sides start from the same bits:
 
     m = next() >> 40                          (24 bits)
     parameter = (2 m - 2^24) * 2^-24 * scale  (in [-scale, scale))
@@ -38,6 +39,11 @@ import sys
 import numpy as np
 import torch
 
+# golden_common.py lies beside this script, wherever it is run from.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_common import (  # noqa: E402
+    SplitMix64, draw_dense_layers, draw_inputs, first_outputs, keras_linear)
+
 SEED = 2024
 IMAGES = 5
 INPUT_SHAPE = (32, 32, 3)
@@ -45,78 +51,25 @@ INPUT_SHAPE = (32, 32, 3)
 LAYERS = [(200, -5), (150, -3), (10, -2)]
 GENERATOR_PROBES = 3
 
-MASK64 = (1 << 64) - 1
 OUT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "data",
                         "seed_mlp_forward.txt")
-
-
-class SplitMix64:
-    """Steele, Lea and Flood (2014); the same as forma::SplitMix64."""
-
-    def __init__(self, seed):
-        self.state = seed & MASK64
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-        return z ^ (z >> 31)
-
-
-def draw_numerators(rng, count, signed):
-    """The integers n with value = n * 2^-24 (* scale): exact in float32."""
-    if signed:
-        return [2 * (rng.next() >> 40) - (1 << 24) for _ in range(count)]
-    return [rng.next() >> 40 for _ in range(count)]
-
-
-def checksum(numerators):
-    """sum over i of (i + 1) * n_i, mod 2^64: position-sensitive, exact."""
-    total = 0
-    for i, n in enumerate(numerators):
-        total = (total + (i + 1) * n) & MASK64
-    return total
-
-
-def to_float32(numerators, scale):
-    values = np.array(numerators, dtype=np.float64) * (2.0 ** -24) * scale
-    values32 = values.astype(np.float32)
-    assert np.array_equal(values32.astype(np.float64), values), "a value is not exact in float32"
-    return values32
 
 
 def main():
     torch.set_num_threads(1)
 
-    probe_rng = SplitMix64(SEED)
-    probes = [probe_rng.next() for _ in range(GENERATOR_PROBES)]
+    probes = first_outputs(SEED, GENERATOR_PROBES)
 
     rng = SplitMix64(SEED)
-    fan_in = int(np.prod(INPUT_SHAPE))
-    params = []     # (kernel [inputs][units], bias [units]) per layer, float32
-    checksums = []  # (name, value)
-    for index, (units, scale_log2) in enumerate(LAYERS):
-        scale = 2.0 ** scale_log2
-        kn = draw_numerators(rng, fan_in * units, signed=True)
-        bn = draw_numerators(rng, units, signed=True)
-        checksums.append((f"dense{index}.kernel", checksum(kn)))
-        checksums.append((f"dense{index}.bias", checksum(bn)))
-        params.append((to_float32(kn, scale).reshape(fan_in, units), to_float32(bn, scale)))
-        fan_in = units
-    xn = draw_numerators(rng, IMAGES * int(np.prod(INPUT_SHAPE)), signed=False)
-    checksums.append(("inputs", checksum(xn)))
-    images = to_float32(xn, 1.0).reshape(IMAGES, *INPUT_SHAPE)
+    # The kernel and the bias of a layer have the same scale.
+    params, checksums = draw_dense_layers(rng, int(np.prod(INPUT_SHAPE)), [(u, s, s) for u, s in LAYERS])
+    images, inputs_checksum = draw_inputs(rng, IMAGES, INPUT_SHAPE)
+    checksums.append(("inputs", inputs_checksum))
 
     def build(dtype):
         modules = [torch.nn.Flatten()]
         for index, (kernel, bias) in enumerate(params):
-            linear = torch.nn.Linear(kernel.shape[0], kernel.shape[1], dtype=dtype)
-            with torch.no_grad():
-                # nn.Linear keeps its weight as [units][inputs]: Keras' transposed.
-                linear.weight.copy_(torch.from_numpy(kernel.T.copy()))
-                linear.bias.copy_(torch.from_numpy(bias))
-            modules.append(linear)
+            modules.append(keras_linear(kernel, bias, dtype))
             modules.append(torch.nn.ReLU() if index + 1 < len(params) else torch.nn.Softmax(dim=1))
         return torch.nn.Sequential(*modules).eval()
 
