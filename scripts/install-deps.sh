@@ -13,7 +13,7 @@ packages=(
   nlohmann-json3-dev                   # safetensors headers
   libfuzzer-14-dev                     # fuzzing the loaders
   g++-aarch64-linux-gnu qemu-user      # the aarch64 (NEON) build, run under emulation
-  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib  # Cortex-M4
+  gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib  # Cortex-M4
 )
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(libeigen3-dev python3-torch python3-numpy libtorch-dev)

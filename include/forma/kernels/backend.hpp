@@ -4,6 +4,15 @@
 // has no scalar batch type); it runs where no SIMD unit exists and is the
 // oracle the SIMD kernels are tested against.
 #if !defined(FORMA_SCALAR_ONLY)
+// xsimd's own detection of the target's instruction sets, which includes
+// nothing else. Without any, the rest of xsimd is left out: it would only
+// bring its allocator, which does not build on newlib (no posix_memalign).
+#include <xsimd/config/xsimd_config.hpp>
+#if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+#define FORMA_SCALAR_ONLY 1
+#endif
+#endif
+#if !defined(FORMA_SCALAR_ONLY)
 // g++ 12 reports its own AVX-512 intrinsics (those built on
 // _mm512_undefined_*) as reading uninitialised values once inlined (GCC bug
 // 105593). Its late warnings follow the pragma state where the intrinsic is
@@ -16,9 +25,6 @@
 #include <xsimd/xsimd.hpp>
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
-#endif
-#if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
-#define FORMA_SCALAR_ONLY 1
 #endif
 #endif
 

@@ -1,0 +1,350 @@
+// forma::io::export_header and forma::io::spelling: the text of an exported
+// header, its hexadecimal literals read back bit for bit, its failures, and
+// (where the build says which compiler to use: FORMA_TEST_CXX and
+// FORMA_TEST_INCLUDE_DIR) a generated program that includes the exported
+// headers beside the original models and checks that both are the same type,
+// with the same parameters and the same predictions, bit for bit.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <random>
+#include <ratio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <forma/forma.hpp>
+#include <forma/io/export_header.hpp>
+#include <forma/io/type_spelling.hpp>
+
+using namespace forma;
+namespace fs = std::filesystem;
+
+// The models and how their parameters are set, compiled here and, as text,
+// into the generated program, so that both hold the same parameters.
+#define FORMA_TEST_SHARED(...) \
+  __VA_ARGS__                  \
+  constexpr const char* shared_source = #__VA_ARGS__;
+
+FORMA_TEST_SHARED(
+namespace shared {
+using Small = forma::Sequential<forma::Input<5, 4>, forma::Flatten, forma::Dense<6, forma::ReLU>,
+                                forma::Dense<3, forma::Softmax>>;
+using Mixed = forma::Sequential<forma::Input<6>, forma::Dense<20, forma::Sigmoid>, forma::Dense<7, forma::LeakyReLU>,
+                                forma::Dense<5, forma::LeakyReLUWith<std::ratio<6, 20>>>,
+                                forma::Activation<forma::Tanh>, forma::Dense<4, forma::Linear>, forma::Dense<3>,
+                                forma::Activation<forma::Softmax>>;
+constexpr auto f_input = forma::Input<4, 3>{};
+constexpr auto f_output = forma::Dense<5, forma::Tanh>{}(forma::Flatten{}(f_input));
+using Functional = forma::Model<decltype(f_input), decltype(f_output)>;
+
+// Keras' initializers, then biases that are not all zero: multiples of 1/64,
+// a negative zero and a value that is subnormal as a float.
+template <class Net, std::size_t K>
+void set_biases(Net& m) {
+  using T = typename Net::value_type;
+  if constexpr (requires { Net::template layer_type<K>::units; }) {
+    for (std::size_t j = 0; j < Net::template layer_type<K>::units; ++j)
+      m.template layer<K>().bias_at(j) = static_cast<T>((static_cast<double>((j * 37 + K * 11) % 23) - 11.0) / 64.0);
+    m.template layer<K>().bias_at(0) = static_cast<T>(-0.0);
+    m.template layer<K>().bias_at(1) = static_cast<T>(1e-40f);
+  }
+}
+template <class Net>
+void prepare(Net& m, std::uint64_t seed) {
+  m.init(seed);
+  [&]<std::size_t... K>(std::index_sequence<K...>) { (set_biases<Net, K>(m), ...); }(
+      std::make_index_sequence<Net::layer_count>{});
+}
+}  // namespace shared
+)
+
+namespace {
+
+using Mlp = Sequential<Input<32, 32, 3>, Flatten, Dense<200, ReLU>, Dense<150, ReLU>, Dense<10, Softmax>>;
+
+// A fresh directory per test case, removed with everything in it.
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("forma_export_test_" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  fs::path operator/(const char* name) const { return path / name; }
+  std::size_t entries() const {
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), fs::directory_iterator{}));
+  }
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The literals of the layer whose comment line is `marker`, in order.
+std::vector<std::string> literals_after(const std::string& text, const std::string& marker) {
+  std::vector<std::string> out;
+  std::size_t pos = text.find(marker);
+  if (pos == std::string::npos) return out;
+  pos = text.find("{{", pos) + 2;
+  const std::size_t end = text.find("}}", pos);
+  std::istringstream values(text.substr(pos, end - pos));
+  std::string item;
+  while (std::getline(values, item, ',')) {
+    item.erase(std::remove_if(item.begin(), item.end(), [](unsigned char c) { return std::isspace(c); }),
+               item.end());
+    out.push_back(item);
+  }
+  return out;
+}
+
+template <class T>
+T parse(const std::string& literal) {
+  if constexpr (std::is_same_v<T, float>) return std::strtof(literal.c_str(), nullptr);
+  else return std::strtod(literal.c_str(), nullptr);
+}
+
+template <class T>
+bool same_bits(T a, T b) {
+  return std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("spelling writes a model's C++ type", "[export]") {
+  CHECK(io::spelling<Mlp>() ==
+        "forma::Sequential<forma::Input<32, 32, 3>, forma::Flatten, forma::Dense<200, forma::ReLU>, "
+        "forma::Dense<150, forma::ReLU>, forma::Dense<10, forma::Softmax>>");
+  CHECK(io::spelling<shared::Mixed>() ==
+        "forma::Sequential<forma::Input<6>, forma::Dense<20, forma::Sigmoid>, "
+        "forma::Dense<7, forma::LeakyReLUWith<std::ratio<3, 10>>>, "
+        "forma::Dense<5, forma::LeakyReLUWith<std::ratio<6, 20>>>, forma::Activation<forma::Tanh>, "
+        "forma::Dense<4, forma::Linear>, forma::Dense<3, forma::Linear>, forma::Activation<forma::Softmax>>");
+  // The functional Model is spelled as the Network it is; rebind as well.
+  CHECK(io::spelling<shared::Functional>() ==
+        "forma::Network<float, forma::Input<4, 3>, forma::Flatten, forma::Dense<5, forma::Tanh>>");
+  CHECK(io::spelling<Mlp::rebind<double>>().starts_with("forma::Network<double, forma::Input<32, 32, 3>, "));
+  CHECK(io::declaring_headers<shared::Mixed>() ==
+        std::vector<std::string>{"forma/activations/leaky_relu.hpp", "forma/activations/linear.hpp",
+                                 "forma/activations/sigmoid.hpp", "forma/activations/softmax.hpp",
+                                 "forma/activations/tanh.hpp", "forma/layers/activation.hpp",
+                                 "forma/layers/dense.hpp", "forma/layers/input.hpp", "forma/model/sequential.hpp",
+                                 "ratio"});
+}
+
+TEST_CASE("export_header writes the seed MLP's weights as literals that read back exactly", "[export]") {
+  temp_dir dir;
+  auto model = std::make_unique<Mlp>();
+  model->init(42);
+  model->layer<1>().kernel_at(5, 7) = 0.1f;  // 0x1.99999ap-4
+  model->layer<3>().bias_at(2) = -0.0f;
+  const fs::path path = dir / "seed_mlp.hpp";
+  io::export_header(*model, path, "seed", {.comment = "The seed MLP.\nSecond line."});
+  const std::string text = read_file(path);
+
+  CHECK(text.starts_with("// Generated by forma::io::export_header"));
+  CHECK(text.find("\n// The seed MLP.\n// Second line.\n") != std::string::npos);
+  CHECK(text.find("\n#pragma once\n") != std::string::npos);
+  CHECK(text.find("#include <forma/model/model_view.hpp>\n") != std::string::npos);
+  CHECK(text.find("#include <forma/layers/dense.hpp>\n") != std::string::npos);
+  CHECK(text.find("\nnamespace seed {\n") != std::string::npos);
+  CHECK(text.find("\nusing model_type = " + io::spelling<Mlp>() + ";\n") != std::string::npos);
+  CHECK(text.find("static_assert(model_type::param_count == 646260, ") != std::string::npos);
+  CHECK(text.find("static_assert(sizeof(std::tuple_element_t<1, model_type::params_type>) == " +
+                  std::to_string(sizeof(Mlp::bound_layer<1>::params)) + ",") != std::string::npos);
+  CHECK(text.find("\ninline constexpr model_type::params_type weights{\n") != std::string::npos);
+  CHECK(text.find("    std::tuple_element_t<0, model_type::params_type>{},\n") != std::string::npos);
+  CHECK(text.find("\ninline constexpr forma::ModelView<model_type> model{weights};\n") != std::string::npos);
+  CHECK(text.ends_with("}  // namespace seed\n"));
+
+  // Every value of the first Dense layer, padding included, bit for bit; the
+  // one set above in its place and spelled as expected.
+  const auto dense1 = literals_after(text, "// layer 1: forma::Dense<200, forma::ReLU>");
+  const auto values1 = model->layer<1>().values();
+  REQUIRE(dense1.size() == values1.size());
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < values1.size(); ++i) mismatches += !same_bits(parse<float>(dense1[i]), values1[i]);
+  CHECK(mismatches == 0);
+  constexpr std::size_t units_padded = Mlp::bound_layer<1>::units_padded;
+  CHECK(dense1[5 * units_padded + 7] == "0x1.99999ap-4f");
+  CHECK(dense1[5 * units_padded + 200] == "0");  // padding
+  const auto dense3 = literals_after(text, "// layer 3: forma::Dense<10, forma::Softmax>");
+  REQUIRE(dense3.size() == model->layer<3>().values().size());
+  CHECK(dense3[Mlp::bound_layer<3>::params::kernel_size + 2] == "-0x0p+0f");
+  CHECK(dir.entries() == 1);  // no temporary file left behind
+}
+
+TEST_CASE("export_header writes doubles without a suffix, subnormals exactly", "[export]") {
+  temp_dir dir;
+  using Net = shared::Small::rebind<double>;
+  auto model = std::make_unique<Net>();
+  shared::prepare(*model, 3);
+  model->layer<2>().bias_at(2) = std::numeric_limits<double>::denorm_min();
+  io::export_header(*model, dir / "small_double.hpp", "small_double");
+  const std::string text = read_file(dir / "small_double.hpp");
+  CHECK(text.find("(" + std::to_string(Net::param_bytes) + " bytes of double)") != std::string::npos);
+  const auto dense = literals_after(text, "// layer 2: forma::Dense<3, forma::Softmax>");
+  const auto values = model->layer<2>().values();
+  REQUIRE(dense.size() == values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    INFO(dense[i]);
+    CHECK(dense[i].back() != 'f');
+    CHECK(same_bits(parse<double>(dense[i]), values[i]));
+  }
+}
+
+TEST_CASE("export_header fails naming the file, and leaves what was there", "[export]") {
+  temp_dir dir;
+  auto model = std::make_unique<shared::Small>();
+  model->init(1);
+
+  SECTION("a folder that does not exist") {
+    const fs::path path = dir / "missing" / "weights.hpp";
+    try {
+      io::export_header(*model, path, "w");
+      FAIL("no exception");
+    } catch (const io::export_error& e) {
+      CHECK(e.path() == path);
+      CHECK_THAT(e.what(), Catch::Contains(path.string()) && Catch::Contains("temporary file"));
+    }
+    CHECK(dir.entries() == 0);
+  }
+
+  SECTION("a name that is no namespace name") {
+    for (const char* name : {"", "1st", "a-b", "a::", "::a", "a::::b", "class", "a::int"}) {
+      INFO(name);
+      CHECK_THROWS_AS(io::export_header(*model, dir / "w.hpp", name), io::export_error);
+    }
+    CHECK(dir.entries() == 0);
+    io::export_header(*model, dir / "w.hpp", "models::fashion_v2");
+    CHECK(read_file(dir / "w.hpp").find("\nnamespace models::fashion_v2 {\n") != std::string::npos);
+  }
+
+  SECTION("a parameter that is not finite") {
+    const fs::path path = dir / "w.hpp";
+    std::ofstream(path) << "old contents\n";
+    model->layer<1>().kernel_at(3, 4) = std::numeric_limits<float>::quiet_NaN();  // 3 * 16 + 4
+    CHECK_THROWS_WITH(io::export_header(*model, path, "w"),
+                      Catch::Contains(path.string()) && Catch::Contains("parameter 52 of layer 1 (model.layer<1>())") &&
+                          Catch::Contains("not finite"));
+    CHECK(read_file(path) == "old contents\n");
+    CHECK(dir.entries() == 1);
+  }
+}
+
+TEST_CASE("an exported header compiles into the same model, with the same predictions", "[export]") {
+#if !defined(FORMA_TEST_CXX) || !defined(FORMA_TEST_INCLUDE_DIR)
+  WARN("skipped: define FORMA_TEST_CXX and FORMA_TEST_INCLUDE_DIR (string literals) to compile exported headers");
+#else
+#if !defined(FORMA_TEST_CXXFLAGS)
+#define FORMA_TEST_CXXFLAGS "-std=c++20 -O2 -march=native"
+#endif
+  temp_dir dir;
+  {
+    auto small = std::make_unique<shared::Small>();
+    shared::prepare(*small, 11);
+    io::export_header(*small, dir / "small.hpp", "exported::small");
+    auto mixed = std::make_unique<shared::Mixed>();
+    shared::prepare(*mixed, 12);
+    io::export_header(*mixed, dir / "mixed.hpp", "exported::mixed");
+    auto mixed_double = std::make_unique<shared::Mixed::rebind<double>>();
+    shared::prepare(*mixed_double, 13);
+    io::export_header(*mixed_double, dir / "mixed_double.hpp", "exported::mixed_double");
+    auto functional = std::make_unique<shared::Functional>();
+    shared::prepare(*functional, 14);
+    io::export_header(*functional, dir / "functional.hpp", "exported::functional");
+  }
+  std::ofstream(dir / "check.cpp") << R"(// Generated by tests/test_export.cpp.
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <utility>
+#include <forma/activations/activations.hpp>
+#include <forma/layers/activation.hpp>
+#include <forma/layers/dense.hpp>
+#include <forma/layers/flatten.hpp>
+#include <forma/model/functional.hpp>
+#include <forma/model/sequential.hpp>
+#include "small.hpp"
+#include "mixed.hpp"
+#include "mixed_double.hpp"
+#include "functional.hpp"
+)" << shared_source << R"(
+
+static_assert(std::is_same_v<exported::small::model_type, shared::Small>);
+static_assert(std::is_same_v<exported::mixed::model_type, shared::Mixed>);
+static_assert(std::is_same_v<exported::mixed_double::model_type, shared::Mixed::rebind<double>>);
+static_assert(std::is_base_of_v<exported::functional::model_type, shared::Functional>);
+// The views are constants: their addresses are constant expressions.
+constinit const void* views[] = {&exported::small::model, &exported::mixed::model,
+                                 &exported::mixed_double::model, &exported::functional::model};
+
+template <class P>
+bool same_params(const P& a, const P& b) {
+  if constexpr (std::is_empty_v<P>) return true;
+  else return std::memcmp(a.values().data(), b.values().data(), a.values().size_bytes()) == 0;
+}
+
+template <class Net, class View>
+int check(const View& view, std::uint64_t seed, const char* label) {
+  static_assert(std::is_same_v<typename View::params_type, typename Net::params_type>);
+  using T = typename Net::value_type;
+  auto original = std::make_unique<Net>();
+  shared::prepare(*original, seed);
+  const bool params = [&]<std::size_t... K>(std::index_sequence<K...>) {
+    return (same_params(std::get<K>(view.params()), std::get<K>(original->params())) && ...);
+  }(std::make_index_sequence<Net::layer_count>{});
+  forma::Tensor<typename Net::input_shape, T> x;
+  for (std::size_t i = 0; i < x.size; ++i) x[i] = static_cast<T>(static_cast<int>(i % 13) - 6) / T(4);
+  const auto a = view.predict(x);
+  const auto b = original->predict(x);
+  const bool outputs = std::memcmp(a.data(), b.data(), sizeof(T) * a.size) == 0;
+  std::printf("%s: parameters %s, predictions %s\n", label, params ? "equal" : "DIFFER",
+              outputs ? "equal" : "DIFFER");
+  return params && outputs ? 0 : 1;
+}
+
+int main() {
+  int failures = 0;
+  failures += check<shared::Small>(exported::small::model, 11, "small");
+  failures += check<shared::Mixed>(exported::mixed::model, 12, "mixed");
+  failures += check<shared::Mixed::rebind<double>>(exported::mixed_double::model, 13, "mixed_double");
+  failures += check<shared::Functional>(exported::functional::model, 14, "functional");
+  return failures == 0 && views[0] != nullptr ? 0 : 1;
+}
+)";
+  const fs::path exe = dir / "check";
+  const fs::path log = dir / "log.txt";
+  const std::string compile = std::string(FORMA_TEST_CXX) + " " + FORMA_TEST_CXXFLAGS + " -I\"" +
+                              FORMA_TEST_INCLUDE_DIR + "\" -I\"" + dir.path.string() + "\" \"" +
+                              (dir / "check.cpp").string() + "\" -o \"" + exe.string() + "\" > \"" +
+                              log.string() + "\" 2>&1";
+  INFO(compile);
+  const int compiled = std::system(compile.c_str());
+  INFO(read_file(log));
+  REQUIRE(compiled == 0);
+  const int ran = std::system(("\"" + exe.string() + "\" > \"" + log.string() + "\" 2>&1").c_str());
+  const std::string output = read_file(log);
+  INFO(output);
+  CHECK(ran == 0);
+  CHECK(output.find("small: parameters equal, predictions equal") != std::string::npos);
+  CHECK(output.find("functional: parameters equal, predictions equal") != std::string::npos);
+#endif
+}
