@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: with g++ 12, with clang++ 14, and once
-# more under AddressSanitizer and UndefinedBehaviorSanitizer. Warnings are
-# errors. Installs missing Debian packages first.
-#   scripts/test.sh            all three configurations
-#   scripts/test.sh gcc|clang|sanitize   one of them
+# Builds and runs the whole test suite: with g++ 12, with clang++ 14, once
+# more under AddressSanitizer and UndefinedBehaviorSanitizer, then the
+# inference tests cross-built for aarch64 (NEON) under qemu, and the loaders'
+# fuzz targets for a bounded time (FUZZ_SECONDS each, 60 by default).
+# Warnings are errors. Installs missing Debian packages first.
+#   scripts/test.sh            everything
+#   scripts/test.sh gcc|clang|sanitize|cross|fuzz ...   some of it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 configs=("$@")
-((${#configs[@]})) || configs=(gcc clang sanitize)
+((${#configs[@]})) || configs=(gcc clang sanitize cross fuzz)
 
 setup() {  # setup DIR CXX [meson args...]
   local dir=$1 cxx=$2
@@ -25,6 +27,19 @@ summary=()
 for c in "${configs[@]}"; do
   dir=build/$c
   case $c in
+    cross|fuzz)
+      # One suite each, judged by its script's exit status.
+      start=$SECONDS
+      status=0
+      if [[ $c == cross ]]; then scripts/cross-aarch64.sh || status=$?
+      else FUZZ_SECONDS=${FUZZ_SECONDS:-60} scripts/fuzz.sh || status=$?; fi
+      echo "== $c: $((SECONDS - start)) s"
+      if ((status == 0)); then summary+=("$c: 1 passed, 0 failed"); else summary+=("$c: 0 passed, 1 failed"); fi
+      if ((status != 0)); then
+        printf '%s\n' "${summary[@]}"
+        exit "$status"
+      fi
+      continue ;;
     gcc) setup "$dir" g++ -Dwerror=true ;;
     clang) setup "$dir" clang++-14 -Dwerror=true ;;
     sanitize)

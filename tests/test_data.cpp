@@ -530,3 +530,22 @@ TEST_CASE("fit and evaluate take a Dataset as it is", "[data]") {
   CHECK(accuracy == history["val_accuracy"].back());
   CHECK(accuracy > 0.9);
 }
+
+TEST_CASE("an IDX file with a zero dimension after huge ones is empty, not too large", "[data]") {
+  // Found by fuzz/fuzz_idx (fuzz/regressions/fuzz_idx): the product of the
+  // first dimensions overflows, but the last is zero.
+  const auto dir = std::filesystem::temp_directory_path() / "forma_idx_zero_dim";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "empty.idx";
+  {
+    std::ofstream out(path, std::ios::binary);
+    const unsigned char bytes[] = {0, 0, 8, 4, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    out.write(reinterpret_cast<const char*>(bytes), sizeof bytes);
+  }
+  const auto idx = forma::data::load_idx(path);
+  CHECK(idx.dims.size() == 4);
+  CHECK(idx.dims[3] == 0);
+  CHECK(idx.data.empty());
+  std::filesystem::remove_all(dir);
+}

@@ -83,7 +83,8 @@ class byte_reader {
     }
     std::size_t have = out.size();
     while (have < n) {
-      const std::size_t next = std::min(n, std::max(have * 2, std::size_t{64} << 20));
+      // Start small and double: a corrupt stream costs little before it fails.
+      const std::size_t next = std::min(n, std::max(have * 2, std::size_t{64} << 10));
       out.resize(next);
       const std::size_t got = read(out.data() + have, next - have);
       have += got;

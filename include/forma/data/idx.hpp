@@ -87,16 +87,20 @@ inline IdxArray load_idx(const std::filesystem::path& path) {
                                std::to_string(4 * rank) + " bytes), the file has " + std::to_string(got) +
                                detail::cut_note(in));
   std::size_t count = 1;
-  bool overflow = false;
+  bool overflow = false, empty = false;
   for (std::size_t i = 0; i < rank; ++i) {
     const std::uint32_t d = std::uint32_t{raw[4 * i]} << 24 | std::uint32_t{raw[4 * i + 1]} << 16 |
                             std::uint32_t{raw[4 * i + 2]} << 8 | std::uint32_t{raw[4 * i + 3]};
     idx.dims.push_back(d);
     if (d != 0 && count > std::numeric_limits<std::size_t>::max() / d) overflow = true;
+    empty = empty || d == 0;
     count *= d;
   }
+  // A zero dimension anywhere makes the array empty, even after dimensions
+  // whose product overflowed (a case found by fuzzing).
+  if (empty) count = 0;
   const std::string shape = detail::dims_string(idx.dims);
-  if (overflow) throw data_error(path, "has dimensions " + shape + " too large to hold in memory");
+  if (overflow && !empty) throw data_error(path, "has dimensions " + shape + " too large to hold in memory");
 
   idx.data = in.read_up_to(count);
   if (idx.data.size() < count)
