@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   g++ clang-14 libclang-rt-14-dev      # both compilers; clang's sanitizer runtime
-  meson ninja-build cmake pkg-config python3
+  meson ninja-build cmake pkg-config python3 time
   libboost-dev libxsimd-dev catch2 libbenchmark-dev zlib1g-dev libpng-dev
   dataset-fashion-mnist                # real data: /usr/share/datasets/fashion-mnist
   nlohmann-json3-dev                   # safetensors headers
