@@ -11,14 +11,9 @@
 //   - the same bytes gzipped load the same;
 //   - a gzip stream cut anywhere before its end is rejected;
 //   - a meta file accepted lists 10 non-empty names.
-// Reading a gzipped batch costs some 70 ms whatever its size, even when the
-// stream is corrupt from its first byte: byte_reader::read_up_to sizes its
-// buffer to 64 MiB (zero-filled) before it decompresses anything when the
-// size is unknown. Done for every input that would slow the fuzzer from
-// thousands of inputs a second to under a hundred, so gzip is sampled: the
-// fuzzer's own gzip inputs, and the gzip checks of plain ones, run on one
-// input in 32 and 256 (chosen by the bytes, so a run is reproducible).
-// fuzz_idx covers byte_reader's gzip path at full rate.
+// Gzip is sampled (the fuzzer's own gzip inputs, and the gzip checks of
+// plain ones, on one input in 32 and 256, chosen by the bytes so a run is
+// reproducible): fuzz_idx covers byte_reader's gzip path at full rate.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
