@@ -52,6 +52,9 @@ import sys
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import golden_common  # noqa: E402  (the shared generator, beside this script)
+
 TORCH_SEED = 0
 INPUT_SEED = 99
 INPUTS = 4
@@ -65,28 +68,11 @@ DATA_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file_
 TORCH_FILE = os.path.join(DATA_DIR, "seed_mlp_torch.safetensors")
 TORCH_PREDICTIONS = os.path.join(DATA_DIR, "seed_mlp_torch_predictions.txt")
 
-MASK64 = (1 << 64) - 1
-
-
-class SplitMix64:
-    """Steele, Lea and Flood (2014); the same as forma::SplitMix64."""
-
-    def __init__(self, seed):
-        self.state = seed & MASK64
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-        return z ^ (z >> 31)
 
 
 def draw_inputs():
-    rng = SplitMix64(INPUT_SEED)
-    count = INPUTS * int(np.prod(INPUT_SHAPE))
-    m = np.array([rng.next() >> 40 for _ in range(count)], dtype=np.float64)
-    return (m * 2.0 ** -24).astype(np.float32).reshape((INPUTS,) + INPUT_SHAPE)
+    images, _ = golden_common.draw_inputs(golden_common.SplitMix64(INPUT_SEED), INPUTS, INPUT_SHAPE)
+    return images
 
 
 # --- safetensors with numpy ---------------------------------------------------
