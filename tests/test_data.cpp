@@ -2,6 +2,8 @@
 // file can be wrong, normalisation, labels, Dataset, batches; and the real
 // Fashion-MNIST when Debian's package is installed.
 #include <catch2/catch.hpp>
+
+#include "temp_dir.hpp"
 #include <zlib.h>
 
 #include <algorithm>
@@ -34,27 +36,7 @@ static_assert(std::is_base_of_v<std::runtime_error, data_error>);
 
 namespace {
 
-// A fresh directory under the system's temporary one, removed at the end.
-class temp_dir {
- public:
-  temp_dir() {
-    SplitMix64 rng(static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
-                   reinterpret_cast<std::uintptr_t>(this));
-    do path_ = fs::temp_directory_path() / ("forma_test_data_" + std::to_string(rng.next()));
-    while (!fs::create_directory(path_));
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using forma_test::temp_dir;
 
 void write_file(const fs::path& p, const bytes& b) {
   std::ofstream out(p, std::ios::binary);
@@ -534,8 +516,7 @@ TEST_CASE("fit and evaluate take a Dataset as it is", "[data]") {
 TEST_CASE("an IDX file with a zero dimension after huge ones is empty, not too large", "[data]") {
   // Found by fuzz/fuzz_idx (fuzz/regressions/fuzz_idx): the product of the
   // first dimensions overflows, but the last is zero.
-  const auto dir = std::filesystem::temp_directory_path() / "forma_idx_zero_dim";
-  std::filesystem::create_directories(dir);
+  const temp_dir dir;
   const auto path = dir / "empty.idx";
   {
     std::ofstream out(path, std::ios::binary);
@@ -547,5 +528,4 @@ TEST_CASE("an IDX file with a zero dimension after huge ones is empty, not too l
   CHECK(idx.dims.size() == 4);
   CHECK(idx.dims[3] == 0);
   CHECK(idx.data.empty());
-  std::filesystem::remove_all(dir);
 }

@@ -6,6 +6,8 @@
 // with the same parameters and the same predictions, bit for bit.
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -72,25 +74,7 @@ namespace {
 
 using Mlp = Sequential<Input<32, 32, 3>, Flatten, Dense<200, ReLU>, Dense<150, ReLU>, Dense<10, Softmax>>;
 
-// A fresh directory per test case, removed with everything in it.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("forma_export_test_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  fs::path operator/(const char* name) const { return path / name; }
-  std::size_t entries() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), fs::directory_iterator{}));
-  }
-};
+using forma_test::temp_dir;
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -187,7 +171,7 @@ TEST_CASE("export_header writes the seed MLP's weights as literals that read bac
   const auto dense3 = literals_after(text, "// layer 3: forma::Dense<10, forma::Softmax>");
   REQUIRE(dense3.size() == model->layer<3>().values().size());
   CHECK(dense3[Mlp::bound_layer<3>::params::kernel_size + 2] == "-0x0p+0f");
-  CHECK(dir.entries() == 1);  // no temporary file left behind
+  CHECK(dir.listing().size() == 1);  // no temporary file left behind
 }
 
 TEST_CASE("export_header writes doubles without a suffix, subnormals exactly", "[export]") {
@@ -223,7 +207,7 @@ TEST_CASE("export_header fails naming the file, and leaves what was there", "[ex
       CHECK(e.path() == path);
       CHECK_THAT(e.what(), Catch::Contains(path.string()) && Catch::Contains("temporary file"));
     }
-    CHECK(dir.entries() == 0);
+    CHECK(dir.listing().size() == 0);
   }
 
   SECTION("a name that is no namespace name") {
@@ -231,7 +215,7 @@ TEST_CASE("export_header fails naming the file, and leaves what was there", "[ex
       INFO(name);
       CHECK_THROWS_AS(io::export_header(*model, dir / "w.hpp", name), io::export_error);
     }
-    CHECK(dir.entries() == 0);
+    CHECK(dir.listing().size() == 0);
     io::export_header(*model, dir / "w.hpp", "models::fashion_v2");
     CHECK(read_file(dir / "w.hpp").find("\nnamespace models::fashion_v2 {\n") != std::string::npos);
   }
@@ -244,7 +228,7 @@ TEST_CASE("export_header fails naming the file, and leaves what was there", "[ex
                       Catch::Contains(path.string()) && Catch::Contains("parameter 52 of layer 1 (model.layer<1>())") &&
                           Catch::Contains("not finite"));
     CHECK(read_file(path) == "old contents\n");
-    CHECK(dir.entries() == 1);
+    CHECK(dir.listing().size() == 1);
   }
 }
 
@@ -333,7 +317,7 @@ int main() {
   const fs::path exe = dir / "check";
   const fs::path log = dir / "log.txt";
   const std::string compile = std::string(FORMA_TEST_CXX) + " " + FORMA_TEST_CXXFLAGS + " -I\"" +
-                              FORMA_TEST_INCLUDE_DIR + "\" -I\"" + dir.path.string() + "\" \"" +
+                              FORMA_TEST_INCLUDE_DIR + "\" -I\"" + dir.path().string() + "\" \"" +
                               (dir / "check.cpp").string() + "\" -o \"" + exe.string() + "\" > \"" +
                               log.string() + "\" 2>&1";
   INFO(compile);

@@ -25,6 +25,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "temp_dir.hpp"
 #include <nlohmann/json.hpp>
 
 #include "forma/forma.hpp"
@@ -51,34 +53,7 @@ using Small = Sequential<Input<5, 3>, Flatten, Dense<7, ReLU>, Dense<4, Softmax>
 using SmallTanh = Sequential<Input<5, 3>, Flatten, Dense<7, Tanh>, Dense<4, Softmax>>;
 using SmallDeeper = Sequential<Input<5, 3>, Flatten, Dense<7, ReLU>, Dense<4, ReLU>, Dense<4, Softmax>>;
 
-// A fresh directory under the system's temporary one, removed with its
-// contents at the end of the test.
-class temp_dir {
- public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    const auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() /
-            ("forma-test-io-" + std::to_string(tick) + "-" + std::to_string(counter.fetch_add(1)));
-    fs::create_directories(path_);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-  std::set<std::string> listing() const {
-    std::set<std::string> names;
-    for (const auto& e : fs::directory_iterator(path_)) names.insert(e.path().filename().string());
-    return names;
-  }
-
- private:
-  fs::path path_;
-};
+using forma_test::temp_dir;
 
 std::vector<std::byte> read_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

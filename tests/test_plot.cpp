@@ -3,6 +3,8 @@
 // whose place follows from the documented layout.
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -34,28 +36,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory per test case, removed with everything in it.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("forma_plot_test_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  fs::path operator/(const char* name) const { return path / name; }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-};
+using forma_test::temp_dir;
 
 struct png_file {
   int width = 0, height = 0;
@@ -137,7 +118,7 @@ TEST_CASE("write_png writes every pixel of a canvas", "[plot]") {
   CHECK(f.at(6, 4) == Rgb{1, 2, 3});
   CHECK(f.at(3, 2) == colors::white);
   CHECK(f.at(3, 3) == Rgb{10, 20, 30});
-  CHECK(dir.entries() == std::vector<std::string>{"c.png"});  // no temporary left behind
+  CHECK(dir.listing() == std::set<std::string>{"c.png"});  // no temporary left behind
 }
 
 TEST_CASE("write_png replaces an existing file", "[plot]") {
@@ -148,12 +129,12 @@ TEST_CASE("write_png replaces an existing file", "[plot]") {
   CHECK(f.width == 4);
   CHECK(f.height == 2);
   CHECK(f.at(0, 0) == colors::white);
-  CHECK(dir.entries() == std::vector<std::string>{"c.png"});
+  CHECK(dir.listing() == std::set<std::string>{"c.png"});
 }
 
 TEST_CASE("Writing into a missing directory throws write_error naming the path", "[plot]") {
   temp_dir dir;
-  const fs::path path = dir.path / "no_such_dir" / "grid.png";
+  const fs::path path = dir.path() / "no_such_dir" / "grid.png";
   try {
     write_png(Canvas(2, 2), path);
     FAIL("no exception");
@@ -238,7 +219,7 @@ TEST_CASE("A failed write leaves the existing file unchanged and nothing beside 
   }
 #endif
   CHECK(read_text(path) == before);
-  CHECK(dir.entries() == std::vector<std::string>{"chart.png"});
+  CHECK(dir.listing() == std::set<std::string>{"chart.png"});
 }
 
 // --- font -------------------------------------------------------------------
@@ -413,7 +394,7 @@ TEST_CASE("The grids reject what they cannot draw, and write nothing", "[plot]")
   CHECK_THROWS_WITH(prediction_grid(images, std::vector<std::uint32_t>{0, 1, 5}, std::vector<std::uint32_t>{0, 1, 1},
                                     names, path),
                     Catch::Contains("prediction 5"));
-  CHECK(dir.entries().empty());
+  CHECK(dir.listing().empty());
   // Without class names the caption is the index.
   image_grid(images, std::vector<std::uint32_t>{7, 8, 9}, {}, path);
   CHECK(fs::exists(path));
@@ -437,7 +418,7 @@ TEST_CASE("history_csv writes one row per epoch, in Keras' column order", "[plot
         "epoch,loss,accuracy,val_loss,val_accuracy\n"
         "1,0.5,0.75,0.625,0.5\n"
         "2,0.25,0.875,0.1,1\n");
-  CHECK(dir.entries() == std::vector<std::string>{"h.csv"});
+  CHECK(dir.listing() == std::set<std::string>{"h.csv"});
 
   History more;
   for (const char* k : {"val_mae", "loss", "val_loss", "mae", "accuracy", "val_accuracy", "lr", "val_only"})
