@@ -100,11 +100,13 @@ TEST_CASE("batched predict allocates nothing", "[allocations]") {
   REQUIRE(ys[44][0] > 0.0f);
 }
 
-TEST_CASE("a training step allocates nothing", "[allocations]") {
+TEST_CASE("a training step allocates nothing, on one thread or two", "[allocations]") {
+  const std::size_t threads = GENERATE(1, 2);
   auto model = std::make_unique<Mlp>();
   model->init(3);
   auto trainer = compile(*model, loss::CategoricalCrossentropy{}, optim::Adam{.learning_rate = 5e-4},
                          metrics::Accuracy{});
+  trainer.set_threads(threads);  // the pool's threads start here, once
   auto session = trainer.session<32>();  // allocates the batch's buffers, once
   std::vector<Tensor<Mlp::input_shape>> xs(32, Tensor<Mlp::input_shape>::filled(0.5f));
   std::vector<Tensor<Mlp::output_shape>> ys(32);

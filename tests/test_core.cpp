@@ -1,6 +1,8 @@
 // Shape, Tensor and the random generator.
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -8,6 +10,7 @@
 #include <forma/core/random.hpp>
 #include <forma/core/shape.hpp>
 #include <forma/core/tensor.hpp>
+#include <forma/core/thread_pool.hpp>
 
 using namespace forma;
 
@@ -75,4 +78,36 @@ TEST_CASE("SplitMix64 follows the published reference stream", "[core]") {
     REQUIRE(x >= 0.0);
     REQUIRE(x < 1.0);
   }
+}
+
+TEST_CASE("a thread pool runs a job once on each of its threads, again and again", "[core][threads]") {
+  ThreadPool pool(3);
+  REQUIRE(pool.size() == 3);
+  std::array<std::atomic<int>, 3> calls{};
+  std::atomic<int> total{0};
+  for (int round = 0; round < 2000; ++round) {
+    auto job = [&](std::size_t i) {
+      calls[i].fetch_add(1);
+      total.fetch_add(static_cast<int>(i) + 1);
+    };
+    pool.run(job);
+    REQUIRE(total.load() == 6 * (round + 1));  // every call finished before run returned
+  }
+  for (auto& c : calls) CHECK(c.load() == 2000);
+  CHECK_THROWS_WITH(ThreadPool(0), Catch::Contains("at least one thread"));
+}
+
+TEST_CASE("shares cover a range in whole grains, without overlap", "[core][threads]") {
+  for (std::size_t count : {0, 1, 10, 16, 17, 200, 3072})
+    for (std::size_t threads : {1, 2, 3, 7}) {
+      std::size_t next = 0;
+      for (std::size_t i = 0; i < threads; ++i) {
+        const share s = share_of(count, 16, i, threads);
+        REQUIRE(s.begin == next);
+        REQUIRE(s.end >= s.begin);
+        REQUIRE((s.end == count || s.end % 16 == 0));
+        next = s.end;
+      }
+      REQUIRE(next == count);
+    }
 }

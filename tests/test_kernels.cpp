@@ -2,6 +2,7 @@
 // awkward sizes: below the SIMD width, at it, not a multiple of it, large.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <forma/activations/activations.hpp>
 #include <forma/core/random.hpp>
 #include <forma/core/scalar.hpp>
+#include <forma/core/thread_pool.hpp>
 #include <forma/kernels/activation_backward.hpp>
 #include <forma/kernels/dense.hpp>
 #include <forma/kernels/dense_backward.hpp>
@@ -307,4 +309,110 @@ TEMPLATE_TEST_CASE("optimizer updates: SIMD against scalar, non-finite values re
     CHECK(w1[3] == Approx(w[3] - 0.1 * g[3]));
     for (T x : w1) REQUIRE(std::isfinite(x));
   }
+}
+
+namespace {
+
+// The fused weight gradient and update over rows [k0, k1) of W, in `parts`
+// shares as threads take them, against the separate gradient then update:
+// the same sums in the same order, so the SIMD paths agree exactly.
+template <class T, std::size_t K, std::size_t N, std::size_t Rows, class Rule>
+void check_fused_update(const Rule& rule, std::size_t parts) {
+  constexpr std::size_t np = padded<T>(N), kp = padded<T>(K), lda = kp, size = K * np + np;
+  SplitMix64 rng(K * 5 + N + Rows + parts);
+  aligned_buffer<T> a(Rows * lda), dz(Rows * np);
+  fill_uniform(a.p, a.size, rng);
+  for (std::size_t r = 0; r < Rows; ++r)
+    for (std::size_t j = 0; j < np; ++j) dz.p[r * np + j] = j < N ? static_cast<T>(2.0 * rng.uniform() - 1.0) : T(0);
+  std::vector<T> w0(size), s0(Rule::slots * size);
+  for (auto& x : w0) x = static_cast<T>(rng.uniform() - 0.5);
+  for (auto& x : s0) x = static_cast<T>(0.1 * rng.uniform());
+
+  auto run_fused = [&](auto backend, std::vector<T>& w, std::vector<T>& s) {
+    kernels::slot_arrays<T, Rule::slots> slots, bias_slots;
+    for (std::size_t k = 0; k < Rule::slots; ++k) {
+      slots[k] = s.data() + k * size;
+      bias_slots[k] = slots[k] + K * np;
+    }
+    bool finite = true;
+    for (std::size_t i = 0; i < parts; ++i) {
+      const share part = share_of(K, 16, i, parts);
+      finite &= kernels::dense_weight_update<K, np, lda>(backend, Rows, a.p, dz.p, w.data(), slots, rule, part.begin,
+                                                         part.end);
+    }
+    finite &= kernels::dense_bias_update<np>(backend, Rows, dz.p, w.data() + K * np, bias_slots, rule);
+    return finite;
+  };
+  auto run_separate = [&](auto backend, std::vector<T>& w, std::vector<T>& s) {
+    aligned_buffer<T> g(size);
+    kernels::dense_weight_grad<K, np, lda>(backend, Rows, a.p, dz.p, g.p, g.p + K * np);
+    kernels::slot_arrays<T, Rule::slots> slots;
+    for (std::size_t k = 0; k < Rule::slots; ++k) slots[k] = s.data() + k * size;
+    return kernels::apply_rule(backend, rule, w.data(), g.p, slots, size);
+  };
+
+  auto w_fused = w0, s_fused = s0, w_sep = w0, s_sep = s0, w_scalar = w0, s_scalar = s0;
+  REQUIRE(run_fused(kernels::native{}, w_fused, s_fused));
+  REQUIRE(run_separate(kernels::native{}, w_sep, s_sep));
+  REQUIRE(run_fused(kernels::scalar{}, w_scalar, s_scalar));
+  REQUIRE(w_fused == w_sep);
+  REQUIRE(s_fused == s_sep);
+  const double eps = std::numeric_limits<T>::epsilon();
+  for (std::size_t i = 0; i < size; ++i) REQUIRE(std::abs(w_scalar[i] - w_fused[i]) <= 64 * eps);
+  // Padded columns had zero gradients and stay zero-updated for SGD/Adam.
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < size; ++i) changed += w_fused[i] != w0[i];
+  REQUIRE(changed >= K * N);
+}
+
+// dA in column shares equals dA in one piece.
+template <class T, std::size_t K, std::size_t N, std::size_t Rows>
+void check_input_grad_shares(std::size_t parts) {
+  constexpr std::size_t np = padded<T>(N), kp = padded<T>(K);
+  SplitMix64 rng(K + N * 11 + Rows);
+  aligned_buffer<T> dz(Rows * np), w(K * np), whole(Rows * kp), pieces(Rows * kp);
+  fill_uniform(dz.p, dz.size, rng);
+  fill_uniform(w.p, w.size, rng);
+  for (std::size_t i = 0; i < pieces.size; ++i) pieces.p[i] = T(7);  // stale values must all be overwritten
+  kernels::dense_input_grad<K, np>(kernels::native{}, Rows, dz.p, w.p, whole.p);
+  for (std::size_t i = 0; i < parts; ++i) {
+    const share part = share_of(K, 16, i, parts);
+    kernels::dense_input_grad<K, np>(kernels::native{}, Rows, dz.p, w.p, pieces.p, part.begin, part.end);
+  }
+  REQUIRE(std::equal(whole.p, whole.p + whole.size, pieces.p));
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("fused weight update equals gradient then update, in any shares", "[kernels]", float, double) {
+  using T = TestType;
+  const kernels::adam_rule<T> adam{T(0.01), T(0.9), T(0.999), T(1e-7)};
+  const kernels::sgd_rule<T> nesterov{T(0.1), T(0.9), true};
+  const kernels::rmsprop_rule<T> rmsprop{T(0.01), T(0.9), T(1e-7)};
+  for (std::size_t parts : {1, 2, 3}) {
+    check_fused_update<T, 1, 1, 1>(adam, parts);
+    check_fused_update<T, 37, 13, 5>(adam, parts);
+    check_fused_update<T, 200, 150, 32>(adam, parts);
+    check_fused_update<T, 70, 33, 7>(nesterov, parts);
+    check_fused_update<T, 45, 10, 3>(rmsprop, parts);
+    check_input_grad_shares<T, 37, 13, 5>(parts);
+    check_input_grad_shares<T, 200, 150, 32>(parts);
+    check_input_grad_shares<T, 150, 10, 3>(parts);
+  }
+}
+
+TEST_CASE("a fused update refuses non-finite values and keeps the old ones", "[kernels]") {
+  constexpr std::size_t K = 20, np = padded<float>(5), size = K * np + np;
+  aligned_buffer<float> a(2 * padded<float>(K)), dz(2 * np);
+  for (std::size_t i = 0; i < a.size; ++i) a.p[i] = 1.0f;
+  for (std::size_t i = 0; i < dz.size; ++i) dz.p[i] = 0.5f;
+  a.p[3] = std::numeric_limits<float>::infinity();  // row 0, input 3: all of W's row 3 goes bad
+  std::vector<float> w(size, 1.0f), m(size, 0.0f), v(size, 0.0f);
+  const kernels::adam_rule<float> adam{0.01f, 0.9f, 0.999f, 1e-7f};
+  CHECK_FALSE(kernels::dense_weight_update<K, np, padded<float>(K)>(kernels::native{}, 2, a.p, dz.p, w.data(),
+                                                                    {m.data(), v.data()}, adam, 0, K));
+  for (std::size_t j = 0; j < np; ++j) REQUIRE(w[3 * np + j] == 1.0f);
+  REQUIRE(w[2 * np] < 1.0f);  // a finite row was updated
+  for (float x : w) REQUIRE(std::isfinite(x));
+  for (float x : v) REQUIRE(std::isfinite(x));
 }

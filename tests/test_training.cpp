@@ -279,3 +279,29 @@ TEST_CASE("on a terminal the bar is redrawn in place", "[training][progress]") {
   CHECK(out.back() == '\n');
   CHECK(std::count(out.begin(), out.end(), '\n') == 2);  // the bar line ends once
 }
+
+TEST_CASE("training on 1, 2 or 3 threads gives bit-identical weights", "[training][threads]") {
+  // Threads split rows in the forward pass and the kernel's rows in the
+  // backward; every sum keeps its order, so the results are the same bits.
+  using Net = Sequential<Input<2>, Dense<40>, Activation<Tanh>, Dense<20, ReLU>, Dense<3, Softmax>>;
+  const auto data = make_blobs(150, 9);  // 150 = 4 x 32 + 22: a partial last batch
+  auto run = [&](std::size_t threads) {
+    auto m = std::make_unique<Net>();
+    m->init(3);
+    auto t = compile(*m, loss::CategoricalCrossentropy{}, optim::Adam{.learning_rate = 0.01});
+    t.set_threads(threads);
+    CHECK(t.threads() == threads);
+    const auto h = t.fit<32>(data.x, data.y, {.epochs = 4, .seed = 1, .verbose = 0});
+    CHECK(h["loss"].back() < h["loss"].front());
+    return m;
+  };
+  const auto one = run(1), two = run(2), three = run(3);
+  CHECK(same_weights(*one, *two));
+  CHECK(same_weights(*one, *three));
+}
+
+TEST_CASE("a thread count of zero is refused", "[training][threads]") {
+  Classifier m;
+  auto t = compile(m, loss::CategoricalCrossentropy{}, optim::Adam{});
+  CHECK_THROWS_WITH(t.set_threads(0), Catch::Contains("at least one thread"));
+}

@@ -30,6 +30,14 @@
 
 #include <cstddef>
 
+// For the small per-vector steps inside tiles (an update rule on one vector
+// of a gradient tile): a call there costs more than the step.
+#if defined(__GNUC__)
+#define FORMA_ALWAYS_INLINE [[gnu::always_inline]] inline
+#else
+#define FORMA_ALWAYS_INLINE inline
+#endif
+
 namespace forma::kernels {
 
 struct scalar {

@@ -9,10 +9,17 @@
 // partial batch); every other size is a template argument. Both outputs are
 // overwritten, not accumulated. The zeros written into dA's padding keep the
 // padded columns of every gradient at zero.
+//
+// Training fuses the weight gradient with the optimizer: dense_weight_update
+// sums each tile of dW in registers and applies the update rule to it there,
+// so the gradient never goes to memory and W and the optimizer state are
+// read and written once. Both it and the input gradient take a range of
+// rows k of W [k0, k1), so threads can share a layer without sharing data.
 #include <cstddef>
 
 #include "forma/core/scalar.hpp"
 #include "forma/kernels/backend.hpp"
+#include "forma/kernels/optimizer_updates.hpp"
 #include "forma/kernels/static_for.hpp"
 
 namespace forma::kernels {
@@ -32,16 +39,48 @@ inline void dense_weight_grad(scalar, std::size_t rows, const T* a, const T* dz,
   }
 }
 
+// Rows [k0, k1) of W and their state: w = rule(w, dW, state). Returns
+// whether every new value was finite (those that were not are not stored).
+template <std::size_t K, std::size_t NPad, std::size_t LdA, class T, class Rule>
+inline bool dense_weight_update(scalar, std::size_t rows, const T* a, const T* dz, T* w,
+                                const slot_arrays<T, Rule::slots>& s, const Rule& rule, std::size_t k0,
+                                std::size_t k1) noexcept {
+  bool finite = true;
+  for (std::size_t k = k0; k < k1; ++k)
+    for (std::size_t j = 0; j < NPad; ++j) {
+      T g = 0;
+      for (std::size_t r = 0; r < rows; ++r) g += a[r * LdA + k] * dz[r * NPad + j];
+      finite &= detail::update_one(scalar{}, rule, w, g, s, k * NPad + j);
+    }
+  return finite;
+}
+
+// The bias: b = rule(b, db, state), db[j] = sum_r dZ[r][j].
+template <std::size_t NPad, class T, class Rule>
+inline bool dense_bias_update(scalar, std::size_t rows, const T* dz, T* b, const slot_arrays<T, Rule::slots>& s,
+                              const Rule& rule) noexcept {
+  bool finite = true;
+  for (std::size_t j = 0; j < NPad; ++j) {
+    T g = 0;
+    for (std::size_t r = 0; r < rows; ++r) g += dz[r * NPad + j];
+    finite &= detail::update_one(scalar{}, rule, b, g, s, j);
+  }
+  return finite;
+}
+
+// Columns [k0, k1) of dA (the padding too when k1 == K).
 template <std::size_t K, std::size_t NPad, class T>
-inline void dense_input_grad(scalar, std::size_t rows, const T* dz, const T* w, T* da) noexcept {
+inline void dense_input_grad(scalar, std::size_t rows, const T* dz, const T* w, T* da, std::size_t k0,
+                             std::size_t k1) noexcept {
   constexpr std::size_t ld = padded<T>(K);
   for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t k = 0; k < K; ++k) {
+    for (std::size_t k = k0; k < k1; ++k) {
       T s = 0;
       for (std::size_t j = 0; j < NPad; ++j) s += dz[r * NPad + j] * w[k * NPad + j];
       da[r * ld + k] = s;
     }
-    for (std::size_t k = K; k < ld; ++k) da[r * ld + k] = T(0);
+    if (k1 == K)
+      for (std::size_t k = K; k < ld; ++k) da[r * ld + k] = T(0);
   }
 }
 
@@ -91,15 +130,64 @@ inline void input_grad_tile(const T* dz, const T* w, T* da) noexcept {
   static_for<MR>([&](auto r) { static_for<MK>([&](auto k) { da[r * ld + k] = xsimd::hadd(acc[r * MK + k]); }); });
 }
 
+// MR rows of dA, columns [k0, k1): k0 is a multiple of MK, and k1 is too
+// unless it is K (whose tail is known at compile time).
 template <class Arch, std::size_t MR, std::size_t K, std::size_t NPad, class T>
-inline void input_grad_rows(const T* dz, const T* w, T* da) noexcept {
+inline void input_grad_rows(const T* dz, const T* w, T* da, std::size_t k0, std::size_t k1) noexcept {
   constexpr std::size_t MK = 4;
   constexpr std::size_t ld = padded<T>(K);
-  std::size_t k = 0;
-  for (; k + MK <= K; k += MK) input_grad_tile<Arch, MR, MK, K, NPad>(dz, w + k * NPad, da + k);
-  if constexpr (K % MK != 0) input_grad_tile<Arch, MR, K % MK, K, NPad>(dz, w + k * NPad, da + k);
-  for (std::size_t r = 0; r < MR; ++r)
-    for (std::size_t p = K; p < ld; ++p) da[r * ld + p] = T(0);
+  std::size_t k = k0;
+  for (; k + MK <= k1; k += MK) input_grad_tile<Arch, MR, MK, K, NPad>(dz, w + k * NPad, da + k);
+  if constexpr (K % MK != 0)
+    if (k1 == K) input_grad_tile<Arch, MR, K % MK, K, NPad>(dz, w + k * NPad, da + k);
+  if (k1 == K)
+    for (std::size_t r = 0; r < MR; ++r)
+      for (std::size_t p = K; p < ld; ++p) da[r * ld + p] = T(0);
+}
+
+// MK rows of W by NV vectors: the gradient tile summed over all `rows` in
+// registers, then the rule applied to it.
+template <class Arch, std::size_t MK, std::size_t NV, std::size_t NPad, std::size_t LdA, class T, class Rule>
+inline bool weight_update_tile(std::size_t rows, const T* a, const T* dz, T* w, const slot_arrays<T, Rule::slots>& s,
+                               const Rule& rule, std::size_t offset) noexcept {
+  using V = xsimd::batch<T, Arch>;
+  constexpr std::size_t W = V::size;
+  V acc[MK * NV];
+  static_for<MK * NV>([&](auto i) { acc[i] = V(T(0)); });
+  for (std::size_t r = 0; r < rows; ++r) {
+    V d[NV];
+    static_for<NV>([&](auto j) { d[j] = V::load_aligned(dz + r * NPad + j * W); });
+    static_for<MK>([&](auto k) {
+      const V ak(a[r * LdA + k]);
+      static_for<NV>([&](auto j) { acc[k * NV + j] = xsimd::fma(ak, d[j], acc[k * NV + j]); });
+    });
+  }
+  // The tile goes through L1 so that the update is a compact loop: updating
+  // straight from registers unrolls it 24 times and spills the tile anyway.
+  alignas(64) T g[MK * NV * W];
+  static_for<MK * NV>([&](auto i) { acc[i].store_aligned(g + i * W); });
+  bool finite = true;
+  for (std::size_t k = 0; k < MK; ++k)
+    for (std::size_t j = 0; j < NV; ++j)
+      finite &= update_one(simd<Arch>{}, rule, w, V::load_aligned(g + (k * NV + j) * W), s, offset + k * NPad + j * W);
+  return finite;
+}
+
+// MK rows of W across all its columns: consecutive rows are one contiguous
+// run of W and of each state array, which the prefetchers stream well.
+template <class Arch, std::size_t MK, std::size_t NV, std::size_t NPad, std::size_t LdA, class T, class Rule>
+inline bool weight_update_rows(std::size_t rows, const T* a, const T* dz, T* w, const slot_arrays<T, Rule::slots>& s,
+                               const Rule& rule, std::size_t k) noexcept {
+  constexpr std::size_t W = xsimd::batch<T, Arch>::size;
+  constexpr std::size_t vectors = NPad / W;
+  bool finite = true;
+  std::size_t j = 0;
+  for (; j + NV <= vectors; j += NV)
+    finite &= weight_update_tile<Arch, MK, NV, NPad, LdA>(rows, a + k, dz + j * W, w, s, rule, k * NPad + j * W);
+  if constexpr (vectors % NV != 0)
+    finite &= weight_update_tile<Arch, MK, vectors % NV, NPad, LdA>(rows, a + k, dz + j * W, w, s, rule,
+                                                                   k * NPad + j * W);
+  return finite;
 }
 
 }  // namespace detail
@@ -125,18 +213,62 @@ inline void dense_weight_grad(simd<Arch>, std::size_t rows, const T* a, const T*
 }
 
 template <std::size_t K, std::size_t NPad, class T, class Arch>
-inline void dense_input_grad(simd<Arch>, std::size_t rows, const T* dz, const T* w, T* da) noexcept {
+inline void dense_input_grad(simd<Arch>, std::size_t rows, const T* dz, const T* w, T* da, std::size_t k0,
+                             std::size_t k1) noexcept {
   constexpr std::size_t MR = 4;
   constexpr std::size_t ld = padded<T>(K);
   std::size_t r = 0;
-  for (; r + MR <= rows; r += MR) detail::input_grad_rows<Arch, MR, K, NPad>(dz + r * NPad, w, da + r * ld);
+  for (; r + MR <= rows; r += MR)
+    detail::input_grad_rows<Arch, MR, K, NPad>(dz + r * NPad, w, da + r * ld, k0, k1);
   const std::size_t left = rows - r;
   static_for<MR>([&](auto m) {
     if constexpr (m > 0) {
-      if (left == m) detail::input_grad_rows<Arch, decltype(m)::value, K, NPad>(dz + r * NPad, w, da + r * ld);
+      if (left == m) detail::input_grad_rows<Arch, decltype(m)::value, K, NPad>(dz + r * NPad, w, da + r * ld, k0, k1);
     }
   });
 }
+
+template <std::size_t K, std::size_t NPad, std::size_t LdA, class T, class Rule, class Arch>
+inline bool dense_weight_update(simd<Arch>, std::size_t rows, const T* a, const T* dz, T* w,
+                                const slot_arrays<T, Rule::slots>& s, const Rule& rule, std::size_t k0,
+                                std::size_t k1) noexcept {
+  constexpr std::size_t W = xsimd::batch<T, Arch>::size;
+  constexpr std::size_t vectors = NPad / W;
+  constexpr std::size_t regs = simd<Arch>::registers;
+  constexpr std::size_t nv = vectors < (regs == 32 ? 4 : 2) ? vectors : (regs == 32 ? 4 : 2);
+  constexpr std::size_t mk = regs == 32 ? 6 : 5;
+  bool finite = true;
+  std::size_t k = k0;
+  for (; k + mk <= k1; k += mk) finite &= detail::weight_update_rows<Arch, mk, nv, NPad, LdA>(rows, a, dz, w, s, rule, k);
+  // The last rows of the range, fewer than mk (a runtime count).
+  const std::size_t left = k1 - k;
+  static_for<mk>([&](auto m) {
+    if constexpr (m > 0) {
+      if (left == m)
+        finite &= detail::weight_update_rows<Arch, decltype(m)::value, nv, NPad, LdA>(rows, a, dz, w, s, rule, k);
+    }
+  });
+  return finite;
+}
+
+template <std::size_t NPad, class T, class Rule, class Arch>
+inline bool dense_bias_update(simd<Arch>, std::size_t rows, const T* dz, T* b, const slot_arrays<T, Rule::slots>& s,
+                              const Rule& rule) noexcept {
+  using V = xsimd::batch<T, Arch>;
+  bool finite = true;
+  for (std::size_t j = 0; j < NPad; j += V::size) {
+    V g(T(0));
+    for (std::size_t r = 0; r < rows; ++r) g += V::load_aligned(dz + r * NPad + j);
+    finite &= detail::update_one(simd<Arch>{}, rule, b, g, s, j);
+  }
+  return finite;
+}
 #endif
+
+// All of dA.
+template <std::size_t K, std::size_t NPad, class Backend, class T>
+inline void dense_input_grad(Backend b, std::size_t rows, const T* dz, const T* w, T* da) noexcept {
+  dense_input_grad<K, NPad>(b, rows, dz, w, da, 0, K);
+}
 
 }  // namespace forma::kernels

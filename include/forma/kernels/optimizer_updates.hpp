@@ -1,179 +1,175 @@
 #pragma once
-// Elementwise optimizer updates over flat parameter arrays, in Keras' update
-// rules. A new value is stored only if it is finite, so a diverging step never
-// replaces a finite weight; each kernel returns whether every value was.
-// The SIMD path covers whole vectors and leaves a tail to the scalar loop
-// (parameter arrays of forma's layers are padded, so only custom layers
-// have one).
+// Elementwise optimizer updates in Keras' rules. Each rule is one function
+// of (weight, gradient, state slots) written once for scalars and SIMD
+// vectors alike; apply_rule runs it over flat arrays and the fused dense
+// kernel (dense_weight_update) runs it on gradient tiles still in registers.
+// A new value is stored only if it and the new state are finite, so a
+// diverging step never replaces a finite weight; each kernel returns whether
+// every value was.
+#include <array>
 #include <cmath>
 #include <cstddef>
 
 #include "forma/kernels/backend.hpp"
+#include "forma/kernels/static_for.hpp"
 
 namespace forma::kernels {
 
-namespace detail {
-
-// The scalar form of each rule on one element; returns false if the new
-// weight would not be finite (then nothing is stored).
-struct sgd_rule {
-  template <class T>
-  static bool step(T& w, T g, T lr) noexcept {
-    const T n = w - lr * g;
-    if (!std::isfinite(n)) return false;
-    w = n;
-    return true;
+// Plain SGD: w -= lr g.
+template <class T>
+struct plain_sgd_rule {
+  static constexpr std::size_t slots = 0;
+  T lr;
+  template <class V>
+  FORMA_ALWAYS_INLINE V operator()(V w, V g, V*) const noexcept {
+    return w - V(lr) * g;
   }
 };
 
-}  // namespace detail
-
-// Plain SGD: w -= lr * g.
+// Plain SGD and SGD with momentum (Keras): v = momentum v - lr g; w += v, or
+// with Nesterov w += momentum v - lr g. Without momentum v is left alone.
 template <class T>
-inline bool sgd_update(scalar, T* w, const T* g, std::size_t n, T lr) noexcept {
-  bool finite = true;
-  for (std::size_t i = 0; i < n; ++i) finite &= detail::sgd_rule::step(w[i], g[i], lr);
-  return finite;
-}
-
-// SGD with momentum (Keras): v = momentum * v - lr * g; w += v, or with
-// Nesterov w += momentum * v - lr * g.
-template <class T>
-inline bool momentum_update(scalar, T* w, const T* g, T* v, std::size_t n, T lr, T momentum,
-                            bool nesterov) noexcept {
-  bool finite = true;
-  for (std::size_t i = 0; i < n; ++i) {
-    const T vn = momentum * v[i] - lr * g[i];
-    const T wn = nesterov ? w[i] + momentum * vn - lr * g[i] : w[i] + vn;
-    if (std::isfinite(wn) && std::isfinite(vn)) {
-      v[i] = vn;
-      w[i] = wn;
-    } else {
-      finite = false;
-    }
+struct sgd_rule {
+  static constexpr std::size_t slots = 1;
+  T lr, momentum;
+  bool nesterov;
+  template <class U>
+  constexpr sgd_rule<U> as() const noexcept { return {static_cast<U>(lr), static_cast<U>(momentum), nesterov}; }
+  template <class V>
+  FORMA_ALWAYS_INLINE V operator()(V w, V g, V* s) const noexcept {
+    if (momentum == T(0)) return w - V(lr) * g;
+    s[0] = V(momentum) * s[0] - V(lr) * g;
+    return nesterov ? w + V(momentum) * s[0] - V(lr) * g : w + s[0];
   }
-  return finite;
-}
+};
 
 // Adam (Keras): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
-// w -= lr_t m / (sqrt(v) + eps), with lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)
-// computed by the caller.
+// w -= lr_t m / (sqrt(v) + eps), lr_t = lr sqrt(1 - b2^t) / (1 - b1^t).
 template <class T>
-inline bool adam_update(scalar, T* w, const T* g, T* m, T* v, std::size_t n, T lr_t, T b1, T b2,
-                        T eps) noexcept {
-  bool finite = true;
-  for (std::size_t i = 0; i < n; ++i) {
-    const T mn = b1 * m[i] + (T(1) - b1) * g[i];
-    const T vn = b2 * v[i] + (T(1) - b2) * g[i] * g[i];
-    const T wn = w[i] - lr_t * mn / (std::sqrt(vn) + eps);
-    if (std::isfinite(wn) && std::isfinite(vn)) {
-      m[i] = mn;
-      v[i] = vn;
-      w[i] = wn;
-    } else {
-      finite = false;
-    }
+struct adam_rule {
+  static constexpr std::size_t slots = 2;
+  T lr_t, b1, b2, eps;
+  template <class U>
+  constexpr adam_rule<U> as() const noexcept {
+    return {static_cast<U>(lr_t), static_cast<U>(b1), static_cast<U>(b2), static_cast<U>(eps)};
   }
-  return finite;
-}
+  template <class V>
+  FORMA_ALWAYS_INLINE V operator()(V w, V g, V* s) const noexcept {
+    using std::sqrt;
+    s[0] = V(b1) * s[0] + V(T(1) - b1) * g;
+    s[1] = V(b2) * s[1] + V(T(1) - b2) * g * g;
+    return w - V(lr_t) * s[0] / (sqrt(s[1]) + V(eps));
+  }
+};
 
 // RMSprop (Keras, no momentum, not centered): s = rho s + (1 - rho) g^2;
 // w -= lr g / (sqrt(s) + eps).
 template <class T>
-inline bool rmsprop_update(scalar, T* w, const T* g, T* s, std::size_t n, T lr, T rho, T eps) noexcept {
-  bool finite = true;
-  for (std::size_t i = 0; i < n; ++i) {
-    const T sn = rho * s[i] + (T(1) - rho) * g[i] * g[i];
-    const T wn = w[i] - lr * g[i] / (std::sqrt(sn) + eps);
-    if (std::isfinite(wn) && std::isfinite(sn)) {
-      s[i] = sn;
-      w[i] = wn;
-    } else {
-      finite = false;
-    }
+struct rmsprop_rule {
+  static constexpr std::size_t slots = 1;
+  T lr, rho, eps;
+  template <class U>
+  constexpr rmsprop_rule<U> as() const noexcept {
+    return {static_cast<U>(lr), static_cast<U>(rho), static_cast<U>(eps)};
   }
-  return finite;
+  template <class V>
+  FORMA_ALWAYS_INLINE V operator()(V w, V g, V* s) const noexcept {
+    using std::sqrt;
+    s[0] = V(rho) * s[0] + V(T(1) - rho) * g * g;
+    return w - V(lr) * g / (sqrt(s[0]) + V(eps));
+  }
+};
+
+// The state arrays of one parameter array, in the rule's slot order.
+template <class T, std::size_t Slots>
+using slot_arrays = std::array<T*, Slots>;
+
+namespace detail {
+
+// One element or vector at offset i: the rule, then the store if finite.
+template <class T, class Rule>
+FORMA_ALWAYS_INLINE bool update_one(scalar, const Rule& rule, T* w, T g, const slot_arrays<T, Rule::slots>& s,
+                       std::size_t i) noexcept {
+  T sv[Rule::slots + 1];  // (+1: a zero-length array is not C++)
+  for (std::size_t k = 0; k < Rule::slots; ++k) sv[k] = s[k][i];
+  const T wn = rule(w[i], g, sv);
+  bool ok = std::isfinite(wn);
+  for (std::size_t k = 0; k < Rule::slots; ++k) ok &= std::isfinite(sv[k]);
+  if (!ok) return false;
+  w[i] = wn;
+  for (std::size_t k = 0; k < Rule::slots; ++k) s[k][i] = sv[k];
+  return true;
 }
 
 #if !defined(FORMA_SCALAR_ONLY)
-namespace detail {
 // True in the lanes where x is finite: x - x is 0 there and NaN for inf or NaN.
 template <class V>
 inline auto finite_lanes(V x) noexcept {
   return (x - x) == V(0);
 }
-}  // namespace detail
 
-template <class T, class Arch>
-inline bool sgd_update(simd<Arch>, T* w, const T* g, std::size_t n, T lr) noexcept {
+template <class Arch, class T, class Rule>
+FORMA_ALWAYS_INLINE bool update_one(simd<Arch>, const Rule& rule, T* w, xsimd::batch<T, Arch> g,
+                       const slot_arrays<T, Rule::slots>& s, std::size_t i) noexcept {
   using V = xsimd::batch<T, Arch>;
-  bool finite = true;
-  std::size_t i = 0;
-  for (; i + V::size <= n; i += V::size) {
-    const V wo = V::load_unaligned(w + i);
-    const V wn = wo - V(lr) * V::load_unaligned(g + i);
-    const auto ok = detail::finite_lanes(wn);
-    finite &= xsimd::all(ok);
-    xsimd::select(ok, wn, wo).store_unaligned(w + i);
-  }
-  return sgd_update(scalar{}, w + i, g + i, n - i, lr) && finite;
-}
-
-template <class T, class Arch>
-inline bool momentum_update(simd<Arch>, T* w, const T* g, T* v, std::size_t n, T lr, T momentum,
-                            bool nesterov) noexcept {
-  using V = xsimd::batch<T, Arch>;
-  bool finite = true;
-  std::size_t i = 0;
-  for (; i + V::size <= n; i += V::size) {
-    const V wo = V::load_unaligned(w + i), vo = V::load_unaligned(v + i), gi = V::load_unaligned(g + i);
-    const V vn = V(momentum) * vo - V(lr) * gi;
-    const V wn = nesterov ? wo + V(momentum) * vn - V(lr) * gi : wo + vn;
-    const auto ok = detail::finite_lanes(wn) && detail::finite_lanes(vn);
-    finite &= xsimd::all(ok);
-    xsimd::select(ok, vn, vo).store_unaligned(v + i);
-    xsimd::select(ok, wn, wo).store_unaligned(w + i);
-  }
-  return momentum_update(scalar{}, w + i, g + i, v + i, n - i, lr, momentum, nesterov) && finite;
-}
-
-template <class T, class Arch>
-inline bool adam_update(simd<Arch>, T* w, const T* g, T* m, T* v, std::size_t n, T lr_t, T b1, T b2,
-                        T eps) noexcept {
-  using V = xsimd::batch<T, Arch>;
-  bool finite = true;
-  std::size_t i = 0;
-  for (; i + V::size <= n; i += V::size) {
-    const V gi = V::load_unaligned(g + i), wo = V::load_unaligned(w + i);
-    const V mo = V::load_unaligned(m + i), vo = V::load_unaligned(v + i);
-    const V mn = V(b1) * mo + V(T(1) - b1) * gi;
-    const V vn = V(b2) * vo + V(T(1) - b2) * gi * gi;
-    const V wn = wo - V(lr_t) * mn / (xsimd::sqrt(vn) + V(eps));
-    const auto ok = detail::finite_lanes(wn) && detail::finite_lanes(vn);
-    finite &= xsimd::all(ok);
-    xsimd::select(ok, mn, mo).store_unaligned(m + i);
-    xsimd::select(ok, vn, vo).store_unaligned(v + i);
-    xsimd::select(ok, wn, wo).store_unaligned(w + i);
-  }
-  return adam_update(scalar{}, w + i, g + i, m + i, v + i, n - i, lr_t, b1, b2, eps) && finite;
-}
-
-template <class T, class Arch>
-inline bool rmsprop_update(simd<Arch>, T* w, const T* g, T* s, std::size_t n, T lr, T rho, T eps) noexcept {
-  using V = xsimd::batch<T, Arch>;
-  bool finite = true;
-  std::size_t i = 0;
-  for (; i + V::size <= n; i += V::size) {
-    const V gi = V::load_unaligned(g + i), wo = V::load_unaligned(w + i), so = V::load_unaligned(s + i);
-    const V sn = V(rho) * so + V(T(1) - rho) * gi * gi;
-    const V wn = wo - V(lr) * gi / (xsimd::sqrt(sn) + V(eps));
-    const auto ok = detail::finite_lanes(wn) && detail::finite_lanes(sn);
-    finite &= xsimd::all(ok);
-    xsimd::select(ok, sn, so).store_unaligned(s + i);
-    xsimd::select(ok, wn, wo).store_unaligned(w + i);
-  }
-  return rmsprop_update(scalar{}, w + i, g + i, s + i, n - i, lr, rho, eps) && finite;
+  V so[Rule::slots + 1], sn[Rule::slots + 1];
+  static_for<Rule::slots>([&](auto k) { so[k] = sn[k] = V::load_unaligned(s[k] + i); });
+  const V wo = V::load_unaligned(w + i);
+  const V wn = rule(wo, g, sn);
+  auto ok = finite_lanes(wn);
+  static_for<Rule::slots>([&](auto k) { ok = ok && finite_lanes(sn[k]); });
+  static_for<Rule::slots>([&](auto k) { xsimd::select(ok, sn[k], so[k]).store_unaligned(s[k] + i); });
+  xsimd::select(ok, wn, wo).store_unaligned(w + i);
+  return xsimd::all(ok);
 }
 #endif
+
+}  // namespace detail
+
+// The rule over n elements of w with gradients g.
+template <class T, class Rule>
+inline bool apply_rule(scalar, const Rule& rule, T* w, const T* g, const slot_arrays<T, Rule::slots>& s,
+                       std::size_t n) noexcept {
+  bool finite = true;
+  for (std::size_t i = 0; i < n; ++i) finite &= detail::update_one(scalar{}, rule, w, g[i], s, i);
+  return finite;
+}
+
+#if !defined(FORMA_SCALAR_ONLY)
+// Whole vectors, then the tail (only custom layers' arrays have one: forma's
+// are padded) by the scalar loop.
+template <class T, class Rule, class Arch>
+inline bool apply_rule(simd<Arch>, const Rule& rule, T* w, const T* g, const slot_arrays<T, Rule::slots>& s,
+                       std::size_t n) noexcept {
+  using V = xsimd::batch<T, Arch>;
+  bool finite = true;
+  std::size_t i = 0;
+  for (; i + V::size <= n; i += V::size)
+    finite &= detail::update_one(simd<Arch>{}, rule, w, V::load_unaligned(g + i), s, i);
+  slot_arrays<T, Rule::slots> rest;
+  for (std::size_t k = 0; k < Rule::slots; ++k) rest[k] = s[k] + i;
+  return apply_rule(scalar{}, rule, w + i, g + i, rest, n - i) && finite;
+}
+#endif
+
+// The named forms (the optimizers and tests call these).
+template <class Backend, class T>
+inline bool sgd_update(Backend b, T* w, const T* g, std::size_t n, T lr) noexcept {
+  return apply_rule(b, plain_sgd_rule<T>{lr}, w, g, {}, n);
+}
+template <class Backend, class T>
+inline bool momentum_update(Backend b, T* w, const T* g, T* v, std::size_t n, T lr, T momentum,
+                            bool nesterov) noexcept {
+  return apply_rule(b, sgd_rule<T>{lr, momentum, nesterov}, w, g, {v}, n);
+}
+template <class Backend, class T>
+inline bool adam_update(Backend b, T* w, const T* g, T* m, T* v, std::size_t n, T lr_t, T b1, T b2,
+                        T eps) noexcept {
+  return apply_rule(b, adam_rule<T>{lr_t, b1, b2, eps}, w, g, {m, v}, n);
+}
+template <class Backend, class T>
+inline bool rmsprop_update(Backend b, T* w, const T* g, T* s, std::size_t n, T lr, T rho, T eps) noexcept {
+  return apply_rule(b, rmsprop_rule<T>{lr, rho, eps}, w, g, {s}, n);
+}
 
 }  // namespace forma::kernels

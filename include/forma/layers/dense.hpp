@@ -11,6 +11,7 @@
 #include "forma/core/scalar.hpp"
 #include "forma/core/shape.hpp"
 #include "forma/core/tensor.hpp"
+#include "forma/core/thread_pool.hpp"
 #include "forma/kernels/activation_backward.hpp"
 #include "forma/kernels/dense.hpp"
 #include "forma/kernels/dense_backward.hpp"
@@ -119,6 +120,43 @@ struct Dense : callable_layer<Dense<Units, Act>> {
                                                              grad.bias_data());
       if constexpr (InputGrad)
         kernels::dense_input_grad<inputs, units_padded>(Backend{}, rows, dout, p.kernel_data(), din);
+    }
+
+    // Training's backward fused with the optimizer (trainers look for this).
+    static constexpr bool fuses_update = true;
+
+    // dout = dL/d(output) becomes dL/d(pre-activation); one thread's work.
+    template <class Backend>
+    static void activation_backward(std::size_t rows, const T* out, T* dout) noexcept {
+      if constexpr (Act::elementwise)
+        kernels::multiply_by_derivative<units_padded, Act>(Backend{}, rows, out, dout);
+      else
+        kernels::softmax_backward_rows<Units, 1, units_padded>(rows, out, dout);
+    }
+
+    // Thread `index` of `threads` takes a share of the kernel's rows (the
+    // inputs): first dL/d(input) for those inputs, which reads the rows'
+    // old weights, then the update of those rows by the optimizer's rule,
+    // its gradient summed in registers. The last thread updates the bias.
+    // dz holds dL/d(pre-activation); s are the optimizer's state arrays for
+    // this layer's params. Returns whether every new value was finite.
+    template <class Backend, std::size_t LdIn, bool InputGrad, class Rule>
+    static bool backward_update(params& p, const kernels::slot_arrays<T, Rule::slots>& s, const Rule& rule,
+                                std::size_t rows, const T* in, const T* dz, T* din, std::size_t index,
+                                std::size_t threads) noexcept {
+      // Shares of 16 inputs: whole 64-byte lines of dA for float.
+      const share part = share_of(inputs, 16, index, threads);
+      if constexpr (InputGrad)
+        kernels::dense_input_grad<inputs, units_padded>(Backend{}, rows, dz, p.kernel_data(), din, part.begin,
+                                                        part.end);
+      bool finite = kernels::dense_weight_update<inputs, units_padded, LdIn>(Backend{}, rows, in, dz, p.kernel_data(),
+                                                                             s, rule, part.begin, part.end);
+      if (index + 1 == threads) {
+        kernels::slot_arrays<T, Rule::slots> bias_slots;
+        for (std::size_t k = 0; k < Rule::slots; ++k) bias_slots[k] = s[k] + params::kernel_size;
+        finite &= kernels::dense_bias_update<units_padded>(Backend{}, rows, dz, p.bias_data(), bias_slots, rule);
+      }
+      return finite;
     }
   };
 };

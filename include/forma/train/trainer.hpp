@@ -4,6 +4,7 @@
 // are objects of the model's own parameter type.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -22,9 +23,11 @@
 #include <utility>
 #include <vector>
 
+#include "forma/core/flush_denormals.hpp"
 #include "forma/core/random.hpp"
 #include "forma/core/scalar.hpp"
 #include "forma/core/tensor.hpp"
+#include "forma/core/thread_pool.hpp"
 #include "forma/kernels/backend.hpp"
 #include "forma/model/network.hpp"
 #include "forma/train/callbacks/callback.hpp"
@@ -142,11 +145,20 @@ class Trainer {
     Loss::template check_output<output_activation>();
   }
 
+  // Runs each training step on n threads (1, the default, runs on the
+  // caller's alone). The threads are made here, once; steps reuse them.
+  void set_threads(std::size_t n) {
+    if (n == 0) throw std::invalid_argument("forma: set_threads needs at least one thread");
+    pool_ = n == 1 ? nullptr : std::make_unique<ThreadPool>(n);
+  }
+  std::size_t threads() const noexcept { return pool_ ? pool_->size() : 1; }
+
   Net& model() noexcept { return *model_; }
   Opt& optimizer() noexcept { return optimizer_; }
   const Opt& optimizer() const noexcept { return optimizer_; }
   optimizer_state& optimizer_state_of() noexcept { return state_->optimizer; }
-  // The gradient of the loss from the last step or compute_gradients call.
+  // The gradient of the loss from the last compute_gradients call (training
+  // steps apply each gradient tile as it is made, never storing it).
   const params_type& gradients() const noexcept { return state_->gradients; }
 
   // Names of what evaluate returns, in order: "loss", then each metric.
@@ -164,13 +176,14 @@ class Trainer {
     // One optimizer step on x.size() <= B samples; returns their mean loss.
     double train_on_batch(std::span<const input_tensor> x, std::span<const label_type> y) {
       const std::size_t rows = load(x, y);
-      const double loss = t_->template step<B>(*b_, rows, true);
-      Trainer::check_step(loss, t_->apply_update(), -1, 0);
+      const auto [loss, finite] = t_->template train_step<B>(*b_, rows);
+      Trainer::check_step(loss, finite, -1, 0);
       return loss;
     }
     // The mean loss and, in gradients(), its gradient; the weights stay.
     double compute_gradients(std::span<const input_tensor> x, std::span<const label_type> y) {
       const std::size_t rows = load(x, y);
+      const ScopedFlushDenormals flush;
       return t_->template step<B>(*b_, rows, true);
     }
     batch_block<B>& buffers() noexcept { return *b_; }
@@ -300,6 +313,57 @@ class Trainer {
   template <std::size_t B>
   double step(batch_block<B>& b, std::size_t rows, bool with_metrics) noexcept {
     std::array<const T*, layer_count + 1> acts{};
+    const double loss = forward_and_loss<B>(b, rows, acts, with_metrics);
+    T* d = b.deltas[0];
+    int which = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (backward_layer<layer_count - 1 - I>(b, rows, acts, d, which), ...);
+    }(std::make_index_sequence<layer_count>{});
+    return loss;
+  }
+
+  // One optimizer step: forward and loss, then backward with each layer's
+  // update fused in (layers that cannot fuse store their gradient and are
+  // updated right after it), on the trainer's threads. Returns the mean
+  // loss and whether every update was finite; a loss that is not finite
+  // updates nothing.
+  template <std::size_t B>
+  std::pair<double, bool> train_step(batch_block<B>& b, std::size_t rows) noexcept {
+    const ScopedFlushDenormals flush;
+    std::array<const T*, layer_count + 1> acts{};
+    const double loss = forward_and_loss<B>(b, rows, acts, true);
+    if (!std::isfinite(loss)) return {loss, true};
+    const auto rule = optimizer_.template begin_step<T>(state_->optimizer);
+    T* d = b.deltas[0];
+    int which = 0;
+    bool finite = true;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (backward_update_layer<layer_count - 1 - I>(b, rows, acts, d, which, rule, finite), ...);
+    }(std::make_index_sequence<layer_count>{});
+    return {loss, finite};
+  }
+
+  // f(index, threads) on every thread of the pool (or on this one alone),
+  // each with subnormals flushed like the calling thread.
+  template <class F>
+  void on_threads(F&& f) noexcept {
+    if (!pool_) {
+      f(std::size_t{0}, std::size_t{1});
+      return;
+    }
+    const std::size_t n = pool_->size();
+    auto job = [&](std::size_t i) noexcept {
+      const ScopedFlushDenormals flush;
+      f(i, n);
+    };
+    pool_->run(job);
+  }
+
+  // Every layer's output kept in the batch block (acts), then the loss, its
+  // gradient at the output into deltas[0], and the metrics.
+  template <std::size_t B>
+  double forward_and_loss(batch_block<B>& b, std::size_t rows, std::array<const T*, layer_count + 1>& acts,
+                          bool with_metrics) noexcept {
     acts[0] = b.input;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (forward_layer<K>(b, rows, acts), ...);
@@ -317,19 +381,22 @@ class Trainer {
       for (std::size_t j = outputs; j < ld; ++j) d[r * ld + j] = T(0);
       if (with_metrics) std::apply([&](auto&... m) { (m.update(out + r * ld, b.labels[r]), ...); }, metrics_);
     }
-
-    int which = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (backward_layer<layer_count - 1 - I>(b, rows, acts, d, which), ...);
-    }(std::make_index_sequence<layer_count>{});
     return loss / static_cast<double>(rows);
   }
 
+  // Layers treat rows independently, so threads split the batch's rows.
   template <std::size_t K, std::size_t B>
   void forward_layer(batch_block<B>& b, std::size_t rows, std::array<const T*, layer_count + 1>& acts) noexcept {
     if constexpr (computes<K>) {
       T* dst = b.activations + B * activation_offset<K>;
-      bound<K>::template forward<kernels::native, in_stride<K>>(std::get<K>(model_->params()), rows, acts[K], dst);
+      const T* src = acts[K];
+      const auto& p = std::get<K>(model_->params());
+      on_threads([&](std::size_t i, std::size_t n) {
+        const share part = share_of(rows, 1, i, n);
+        if (part.begin < part.end)
+          bound<K>::template forward<kernels::native, in_stride<K>>(
+              p, part.end - part.begin, src + part.begin * in_stride<K>, dst + part.begin * out_stride<K>);
+      });
       acts[K + 1] = dst;
     } else {
       acts[K + 1] = acts[K];
@@ -352,8 +419,40 @@ class Trainer {
     }
   }
 
-  bool apply_update() noexcept {
-    return optimizer_.apply(model_->params(), state_->gradients, state_->optimizer);
+  template <std::size_t K, std::size_t B, class Rule>
+  void backward_update_layer(batch_block<B>& b, std::size_t rows, const std::array<const T*, layer_count + 1>& acts,
+                             T*& d, int& which, const Rule& rule, bool& finite) noexcept {
+    if constexpr (computes<K> && params_up_to<K>) {
+      constexpr bool input_grad = params_before<K>;
+      constexpr bool skip_activation = fused && K == layer_count - 1;
+      T* din = input_grad ? b.deltas[1 - which] : nullptr;
+      auto& p = std::get<K>(model_->params());
+      if constexpr (requires { bound<K>::fuses_update; }) {
+        if constexpr (!skip_activation) bound<K>::template activation_backward<kernels::native>(rows, acts[K + 1], d);
+        const auto slots = Opt::template slots_of<K, T>(state_->optimizer);
+        std::atomic<bool> all_finite{true};
+        const T* dz = d;
+        on_threads([&](std::size_t i, std::size_t n) {
+          if (!bound<K>::template backward_update<kernels::native, in_stride<K>, input_grad>(p, slots, rule, rows, acts[K],
+                                                                                           dz, din, i, n))
+            all_finite.store(false, std::memory_order_relaxed);
+        });
+        finite &= all_finite.load(std::memory_order_relaxed);
+      } else {
+        auto& g = std::get<K>(state_->gradients);
+        bound<K>::template backward<kernels::native, in_stride<K>, input_grad, skip_activation>(p, g, rows, acts[K],
+                                                                                               acts[K + 1], d, din);
+        if constexpr (bound<K>::param_count > 0) {
+          const auto slots = Opt::template slots_of<K, T>(state_->optimizer);
+          finite &= kernels::apply_rule(kernels::native{}, rule, p.values().data(), g.values().data(), slots,
+                                        p.values().size());
+        }
+      }
+      if (input_grad) {
+        d = din;
+        which = 1 - which;
+      }
+    }
   }
 
   // Throws if the step's loss or its update was not finite. Epoch -1 means
@@ -375,9 +474,8 @@ class Trainer {
 
   template <std::size_t B>
   double step_checked(batch_block<B>& b, std::size_t rows, int epoch, std::size_t s) {
-    const double loss = step<B>(b, rows, true);
-    if (!std::isfinite(loss)) check_step(loss, true, epoch, s);
-    check_step(loss, apply_update(), epoch, s);
+    const auto [loss, finite] = train_step<B>(b, rows);
+    check_step(loss, finite, epoch, s);
     return loss;
   }
 
@@ -497,6 +595,7 @@ class Trainer {
   std::tuple<Ms...> metric_tags_;
   metric_states metrics_{};
   std::unique_ptr<state_block> state_;
+  std::unique_ptr<ThreadPool> pool_;
 };
 
 // Keras' model.compile(loss=..., optimizer=..., metrics=[...]): a trainer

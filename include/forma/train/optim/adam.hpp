@@ -1,7 +1,9 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstddef>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 
 #include "forma/kernels/backend.hpp"
@@ -29,18 +31,29 @@ struct Adam {
     std::uint64_t iterations = 0;
   };
 
+  // One step's rule (its bias-corrected rate), counting the step.
+  template <class T, class StateParams>
+  kernels::adam_rule<T> begin_step(state<StateParams>& s) const noexcept {
+    const double t = static_cast<double>(++s.iterations);
+    const double lr_t = learning_rate * std::sqrt(1.0 - std::pow(beta_2, t)) / (1.0 - std::pow(beta_1, t));
+    return {static_cast<T>(lr_t), static_cast<T>(beta_1), static_cast<T>(beta_2), static_cast<T>(epsilon)};
+  }
+  // The state arrays of layer K, in the rule's slot order.
+  template <std::size_t K, class T, class StateParams>
+  static kernels::slot_arrays<T, 2> slots_of(state<StateParams>& s) noexcept {
+    return {std::get<K>(s.m).values().data(), std::get<K>(s.v).values().data()};
+  }
+
   template <class Backend = kernels::native, class Params, class StateParams>
   bool apply(Params& weights, const Params& grads, state<StateParams>& s) const noexcept {
     static_assert(std::is_same_v<Params, StateParams>,
                   "forma::optim::Adam: this optimizer state belongs to a model of another architecture");
-    const double t = static_cast<double>(++s.iterations);
-    const double lr_t = learning_rate * std::sqrt(1.0 - std::pow(beta_2, t)) / (1.0 - std::pow(beta_1, t));
+    const auto rule = begin_step<double>(s);
     bool finite = true;
     detail::for_each_parameter_array(
         weights, grads,
         [&]<class T>(T* w, const T* g, T* m, T* v, std::size_t n) {
-          finite &= kernels::adam_update(Backend{}, w, g, m, v, n, static_cast<T>(lr_t), static_cast<T>(beta_1),
-                                         static_cast<T>(beta_2), static_cast<T>(epsilon));
+          finite &= kernels::apply_rule(Backend{}, rule.template as<T>(), w, g, {m, v}, n);
         },
         s.m, s.v);
     return finite;

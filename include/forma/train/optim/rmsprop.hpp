@@ -1,5 +1,7 @@
 #pragma once
+#include <cstddef>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 
 #include "forma/kernels/backend.hpp"
@@ -22,16 +24,25 @@ struct RMSprop {
     Params average{};
   };
 
+  template <class T, class StateParams>
+  kernels::rmsprop_rule<T> begin_step(state<StateParams>&) const noexcept {
+    return {static_cast<T>(learning_rate), static_cast<T>(rho), static_cast<T>(epsilon)};
+  }
+  template <std::size_t K, class T, class StateParams>
+  static kernels::slot_arrays<T, 1> slots_of(state<StateParams>& s) noexcept {
+    return {std::get<K>(s.average).values().data()};
+  }
+
   template <class Backend = kernels::native, class Params, class StateParams>
   bool apply(Params& weights, const Params& grads, state<StateParams>& s) const noexcept {
     static_assert(std::is_same_v<Params, StateParams>,
                   "forma::optim::RMSprop: this optimizer state belongs to a model of another architecture");
+    const auto rule = begin_step<double>(s);
     bool finite = true;
     detail::for_each_parameter_array(
         weights, grads,
         [&]<class T>(T* w, const T* g, T* a, std::size_t n) {
-          finite &= kernels::rmsprop_update(Backend{}, w, g, a, n, static_cast<T>(learning_rate),
-                                            static_cast<T>(rho), static_cast<T>(epsilon));
+          finite &= kernels::apply_rule(Backend{}, rule.template as<T>(), w, g, {a}, n);
         },
         s.average);
     return finite;
