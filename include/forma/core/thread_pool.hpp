@@ -57,7 +57,14 @@ class ThreadPool {
     generation_.fetch_add(1, std::memory_order_release);
     generation_.notify_all();
     f(std::size_t{0});
-    while (pending_.load(std::memory_order_acquire) != 0) detail::cpu_relax();
+    // The shares are even, so the others finish about now; if one was
+    // descheduled (a busy machine), yield rather than spin out a time slice.
+    for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+      if (spins < spin_limit)
+        detail::cpu_relax();
+      else
+        std::this_thread::yield();
+    }
   }
 
  private:

@@ -23,19 +23,21 @@ namespace forma::kernels {
 
 // The portable path and the oracle of the SIMD path: the same sums in the
 // same order (bias first, then k ascending), without fused multiply-adds.
+// Columns [j0, j1) of C (threads share a layer by columns: each reads only
+// its part of W).
 template <std::size_t K, std::size_t NPad, std::size_t LdA, std::size_t LdC, class Act, class T>
-inline void dense_forward(scalar, std::size_t rows, const T* a, const T* w, const T* bias,
-                          T* c) noexcept {
+inline void dense_forward(scalar, std::size_t rows, const T* a, const T* w, const T* bias, T* c, std::size_t j0,
+                          std::size_t j1) noexcept {
   for (std::size_t r = 0; r < rows; ++r) {
     T* cr = c + r * LdC;
     const T* ar = a + r * LdA;
-    for (std::size_t j = 0; j < NPad; ++j) cr[j] = bias[j];
+    for (std::size_t j = j0; j < j1; ++j) cr[j] = bias[j];
     for (std::size_t k = 0; k < K; ++k) {
       const T av = ar[k];
       const T* wk = w + k * NPad;
-      for (std::size_t j = 0; j < NPad; ++j) cr[j] += av * wk[j];
+      for (std::size_t j = j0; j < j1; ++j) cr[j] += av * wk[j];
     }
-    for (std::size_t j = 0; j < NPad; ++j) cr[j] = Act::f(cr[j]);
+    for (std::size_t j = j0; j < j1; ++j) cr[j] = Act::f(cr[j]);
   }
 }
 
@@ -55,6 +57,7 @@ inline void dense_tile(const T* a, const T* w, const T* bias, T* c) noexcept {
   });
   for (std::size_t k = 0; k < K; ++k) {
     const T* wk = w + k * NPad;
+    if constexpr (K > 256 && MR > 1) static_for<NV>([&](auto j) { __builtin_prefetch(wk + 24 * NPad + j * W); });
     V wv[NV];
     static_for<NV>([&](auto j) { wv[j] = V::load_aligned(wk + j * W); });
     static_for<MR>([&](auto r) {
@@ -68,7 +71,7 @@ inline void dense_tile(const T* a, const T* w, const T* bias, T* c) noexcept {
 }
 
 // All rows for one block of NV column vectors: full MR-row tiles, then the
-// remaining rows (fewer than MR, a runtime count) by a tile of that height.
+// remaining rows (fewer than MR, a runtime count).
 template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
           std::size_t LdA, std::size_t LdC, class Act, class T>
 inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T* bias,
@@ -76,35 +79,56 @@ inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T
   std::size_t r = 0;
   for (; r + MR <= rows; r += MR)
     dense_tile<Arch, MR, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC);
+  // The rest (fewer than MR rows: a last partial batch) as tiles of 4, 2
+  // and 1 rows: three instantiations of the tile instead of MR - 1, which
+  // is much of a layer's compile time.
+  static_assert(MR <= 8, "forma kernels: row remainders are split into 4, 2 and 1");
   const std::size_t left = rows - r;
-  static_for<MR>([&](auto m) {
-    if constexpr (m > 0) {
-      if (left == m) dense_tile<Arch, decltype(m)::value, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC);
+  static_for<3>([&](auto i) {
+    constexpr std::size_t h = std::size_t{4} >> i;
+    if constexpr (h < MR) {
+      if (left & h) {
+        dense_tile<Arch, h, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC);
+        r += h;
+      }
     }
   });
 }
 
+// Column vectors [v0, v1): blocks of NV, then the rest (fewer than NV, a
+// runtime count when threads share the columns) by a block of that width.
 template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
           std::size_t LdA, std::size_t LdC, class Act, class T>
-inline void dense_all_columns(std::size_t rows, const T* a, const T* w, const T* bias,
-                              T* c) noexcept {
+inline void dense_columns(std::size_t rows, const T* a, const T* w, const T* bias, T* c, std::size_t v0,
+                          std::size_t v1) noexcept {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
-  constexpr std::size_t vectors = NPad / W;
-  std::size_t j = 0;
-  for (; j + NV <= vectors; j += NV)
-    dense_column_block<Arch, MR, NV, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W,
-                                                             c + j * W);
-  if constexpr (vectors % NV != 0)
-    dense_column_block<Arch, MR, vectors % NV, K, NPad, LdA, LdC, Act>(rows, a, w + j * W,
-                                                                       bias + j * W, c + j * W);
+  std::size_t j = v0;
+  for (; j + NV <= v1; j += NV)
+    dense_column_block<Arch, MR, NV, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W, c + j * W);
+  const std::size_t left = v1 - j;
+  static_for<NV>([&](auto n) {
+    if constexpr (n > 0) {
+      if (left == n)
+        dense_column_block<Arch, MR, decltype(n)::value, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W,
+                                                                                 c + j * W);
+    }
+  });
 }
+
+// 8 x 3 tiles on 32 registers (24 accumulators, 3 weight vectors, a
+// broadcast): measured against 6 x 4, 4 x 6 and 12 x 2 on the seed's shapes,
+// best at batch 32 (127 against 117 GFLOP/s for 3072 inputs) and within 2%
+// at batch 256; batch 32 has no row remainder.
+template <class Arch, std::size_t Vectors>
+inline constexpr std::size_t forward_tile_vectors = std::min<std::size_t>(Vectors, simd<Arch>::registers == 32 ? 3 : 2);
 
 }  // namespace detail
 
+// Columns [j0, j1) of C, both multiples of the vector width (or NPad).
 template <std::size_t K, std::size_t NPad, std::size_t LdA, std::size_t LdC, class Act, class T,
           class Arch>
-inline void dense_forward(simd<Arch>, std::size_t rows, const T* a, const T* w, const T* bias,
-                          T* c) noexcept {
+inline void dense_forward(simd<Arch>, std::size_t rows, const T* a, const T* w, const T* bias, T* c,
+                          std::size_t j0, std::size_t j1) noexcept {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
   static_assert(NPad % W == 0 && LdC % W == 0, "forma kernels: padded widths must be whole vectors");
   constexpr std::size_t regs = simd<Arch>::registers;
@@ -113,17 +137,29 @@ inline void dense_forward(simd<Arch>, std::size_t rows, const T* a, const T* w, 
     // A matrix-vector product streams W once: as many column vectors as the
     // registers hold, leaving some for the loaded weights.
     constexpr std::size_t nv = std::min(vectors, regs - 4);
-    detail::dense_all_columns<Arch, 1, nv, K, NPad, LdA, LdC, Act>(rows, a, w, bias, c);
+    detail::dense_columns<Arch, 1, nv, K, NPad, LdA, LdC, Act>(rows, a, w, bias, c, j0 / W, j1 / W);
   } else {
-    // 8 x 3 tiles on 32 registers (24 accumulators, 3 weight vectors, a
-    // broadcast): measured against 6 x 4, 4 x 6 and 12 x 2 on the seed's
-    // shapes, best at batch 32 (127 against 117 GFLOP/s for 3072 inputs)
-    // and within 2% at batch 256; batch 32 has no row remainder.
-    constexpr std::size_t nv = std::min<std::size_t>(vectors, regs == 32 ? 3 : 2);
+    constexpr std::size_t nv = detail::forward_tile_vectors<Arch, vectors>;
     constexpr std::size_t mr = regs == 32 ? 8 : 5;
-    detail::dense_all_columns<Arch, mr, nv, K, NPad, LdA, LdC, Act>(rows, a, w, bias, c);
+    detail::dense_columns<Arch, mr, nv, K, NPad, LdA, LdC, Act>(rows, a, w, bias, c, j0 / W, j1 / W);
   }
 }
 #endif
+
+// Columns the batched kernel takes per pass over W: threads share whole
+// blocks of them (a narrower last block is shared by rows instead).
+template <class Backend, class T, std::size_t NPad>
+inline constexpr std::size_t forward_block_columns = NPad;
+#if !defined(FORMA_SCALAR_ONLY)
+template <class Arch, class T, std::size_t NPad>
+inline constexpr std::size_t forward_block_columns<simd<Arch>, T, NPad> =
+    xsimd::batch<T, Arch>::size * detail::forward_tile_vectors<Arch, NPad / xsimd::batch<T, Arch>::size>;
+#endif
+
+// All of C.
+template <std::size_t K, std::size_t NPad, std::size_t LdA, std::size_t LdC, class Act, class Backend, class T>
+inline void dense_forward(Backend b, std::size_t rows, const T* a, const T* w, const T* bias, T* c) noexcept {
+  dense_forward<K, NPad, LdA, LdC, Act>(b, rows, a, w, bias, c, 0, NPad);
+}
 
 }  // namespace forma::kernels

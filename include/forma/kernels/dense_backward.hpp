@@ -39,15 +39,16 @@ inline void dense_weight_grad(scalar, std::size_t rows, const T* a, const T* dz,
   }
 }
 
-// Rows [k0, k1) of W and their state: w = rule(w, dW, state). Returns
+// Rows [k0, k1), columns [j0, j1) of W and their state: w = rule(w, dW,
+// state). Returns
 // whether every new value was finite (those that were not are not stored).
 template <std::size_t K, std::size_t NPad, std::size_t LdA, class T, class Rule>
 inline bool dense_weight_update(scalar, std::size_t rows, const T* a, const T* dz, T* w,
                                 const slot_arrays<T, Rule::slots>& s, const Rule& rule, std::size_t k0,
-                                std::size_t k1) noexcept {
+                                std::size_t k1, std::size_t j0 = 0, std::size_t j1 = NPad) noexcept {
   bool finite = true;
   for (std::size_t k = k0; k < k1; ++k)
-    for (std::size_t j = 0; j < NPad; ++j) {
+    for (std::size_t j = j0; j < j1; ++j) {
       T g = 0;
       for (std::size_t r = 0; r < rows; ++r) g += a[r * LdA + k] * dz[r * NPad + j];
       finite &= detail::update_one(scalar{}, rule, w, g, s, k * NPad + j);
@@ -173,20 +174,27 @@ inline bool weight_update_tile(std::size_t rows, const T* a, const T* dz, T* w, 
   return finite;
 }
 
-// MK rows of W across all its columns: consecutive rows are one contiguous
-// run of W and of each state array, which the prefetchers stream well.
+// MK rows of W, column vectors [v0, v1): blocks of NV, then the rest as 2
+// and 1 vectors (a runtime count when threads share the columns).
 template <class Arch, std::size_t MK, std::size_t NV, std::size_t NPad, std::size_t LdA, class T, class Rule>
 inline bool weight_update_rows(std::size_t rows, const T* a, const T* dz, T* w, const slot_arrays<T, Rule::slots>& s,
-                               const Rule& rule, std::size_t k) noexcept {
+                               const Rule& rule, std::size_t k, std::size_t v0, std::size_t v1) noexcept {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
-  constexpr std::size_t vectors = NPad / W;
+  static_assert(NV <= 4, "forma kernels: column remainders are split into 2 and 1");
   bool finite = true;
-  std::size_t j = 0;
-  for (; j + NV <= vectors; j += NV)
+  std::size_t j = v0;
+  for (; j + NV <= v1; j += NV)
     finite &= weight_update_tile<Arch, MK, NV, NPad, LdA>(rows, a + k, dz + j * W, w, s, rule, k * NPad + j * W);
-  if constexpr (vectors % NV != 0)
-    finite &= weight_update_tile<Arch, MK, vectors % NV, NPad, LdA>(rows, a + k, dz + j * W, w, s, rule,
-                                                                   k * NPad + j * W);
+  const std::size_t left = v1 - j;
+  static_for<2>([&](auto i) {
+    constexpr std::size_t h = std::size_t{2} >> i;
+    if constexpr (h < NV) {
+      if (left & h) {
+        finite &= weight_update_tile<Arch, MK, h, NPad, LdA>(rows, a + k, dz + j * W, w, s, rule, k * NPad + j * W);
+        j += h;
+      }
+    }
+  });
   return finite;
 }
 
@@ -220,32 +228,43 @@ inline void dense_input_grad(simd<Arch>, std::size_t rows, const T* dz, const T*
   std::size_t r = 0;
   for (; r + MR <= rows; r += MR)
     detail::input_grad_rows<Arch, MR, K, NPad>(dz + r * NPad, w, da + r * ld, k0, k1);
-  const std::size_t left = rows - r;
-  static_for<MR>([&](auto m) {
-    if constexpr (m > 0) {
-      if (left == m) detail::input_grad_rows<Arch, decltype(m)::value, K, NPad>(dz + r * NPad, w, da + r * ld, k0, k1);
+  const std::size_t left = rows - r;  // 0 to 3 rows: as 2 and 1
+  static_for<2>([&](auto i) {
+    constexpr std::size_t h = std::size_t{2} >> i;
+    if (left & h) {
+      detail::input_grad_rows<Arch, h, K, NPad>(dz + r * NPad, w, da + r * ld, k0, k1);
+      r += h;
     }
   });
 }
 
+// Rows [k0, k1), columns [j0, j1) (multiples of the vector width) of W.
+// Consecutive rows of W and the state are contiguous runs, which the
+// prefetchers stream well, so rows are the outer loop.
 template <std::size_t K, std::size_t NPad, std::size_t LdA, class T, class Rule, class Arch>
 inline bool dense_weight_update(simd<Arch>, std::size_t rows, const T* a, const T* dz, T* w,
                                 const slot_arrays<T, Rule::slots>& s, const Rule& rule, std::size_t k0,
-                                std::size_t k1) noexcept {
+                                std::size_t k1, std::size_t j0 = 0, std::size_t j1 = NPad) noexcept {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
   constexpr std::size_t vectors = NPad / W;
   constexpr std::size_t regs = simd<Arch>::registers;
   constexpr std::size_t nv = vectors < (regs == 32 ? 4 : 2) ? vectors : (regs == 32 ? 4 : 2);
   constexpr std::size_t mk = regs == 32 ? 6 : 5;
+  const std::size_t v0 = j0 / W, v1 = j1 / W;
   bool finite = true;
   std::size_t k = k0;
-  for (; k + mk <= k1; k += mk) finite &= detail::weight_update_rows<Arch, mk, nv, NPad, LdA>(rows, a, dz, w, s, rule, k);
-  // The last rows of the range, fewer than mk (a runtime count).
+  for (; k + mk <= k1; k += mk)
+    finite &= detail::weight_update_rows<Arch, mk, nv, NPad, LdA>(rows, a, dz, w, s, rule, k, v0, v1);
+  // The last rows of the range, fewer than mk (a runtime count), as 4, 2
+  // and 1 rows: fewer instantiations (compile time) than one per count.
   const std::size_t left = k1 - k;
-  static_for<mk>([&](auto m) {
-    if constexpr (m > 0) {
-      if (left == m)
-        finite &= detail::weight_update_rows<Arch, decltype(m)::value, nv, NPad, LdA>(rows, a, dz, w, s, rule, k);
+  static_for<3>([&](auto i) {
+    constexpr std::size_t h = std::size_t{4} >> i;
+    if constexpr (h < mk) {
+      if (left & h) {
+        finite &= detail::weight_update_rows<Arch, h, nv, NPad, LdA>(rows, a, dz, w, s, rule, k, v0, v1);
+        k += h;
+      }
     }
   });
   return finite;

@@ -103,6 +103,40 @@ struct Dense : callable_layer<Dense<Units, Act>> {
       }
     }
 
+    // Forward, threads share a dense layer by columns, evenly in whole
+    // 64-byte lines of them, so each reads only its part of the kernel; the
+    // lines left over (fewer than the threads) are shared by rows. Every
+    // value is computed as on one thread.
+    static constexpr std::size_t line = row_alignment / sizeof(T);
+    static constexpr std::size_t lines = units_padded / line;
+    static constexpr share even_columns(std::size_t index, std::size_t threads) noexcept {
+      const std::size_t per = lines / threads;
+      return {index * per * line, (index + 1) * per * line};
+    }
+    static constexpr std::size_t leftover_columns(std::size_t threads) noexcept { return lines / threads * threads * line; }
+
+    // Thread `index` of `threads`: its columns of the output, and its rows of
+    // the leftover columns. A softmax needs whole rows: that layer shares rows.
+    template <class Backend, std::size_t LdIn>
+    static void forward_share(const params& p, std::size_t rows, const T* in, T* out, std::size_t index,
+                              std::size_t threads) noexcept {
+      if constexpr (Act::elementwise) {
+        const share mine = even_columns(index, threads);
+        kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Act>(
+            Backend{}, rows, in, p.kernel_data(), p.bias_data(), out, mine.begin, mine.end);
+        const std::size_t rest = leftover_columns(threads);
+        const share part = share_of(rows, 1, index, threads);
+        if (rest < units_padded && part.begin < part.end)
+          kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Act>(
+              Backend{}, part.end - part.begin, in + part.begin * LdIn, p.kernel_data(), p.bias_data(),
+              out + part.begin * units_padded, rest, units_padded);
+      } else {
+        const share part = share_of(rows, 1, index, threads);
+        if (part.begin < part.end)
+          forward<Backend, LdIn>(p, part.end - part.begin, in + part.begin * LdIn, out + part.begin * units_padded);
+      }
+    }
+
     // Backward on `rows` rows. dout holds dL/d(output), or with
     // SkipActivation dL/d(pre-activation) already (a loss fused with the
     // activation); it is overwritten. Writes the parameter gradient into
@@ -135,17 +169,18 @@ struct Dense : callable_layer<Dense<Units, Act>> {
     }
 
     // Thread `index` of `threads` takes a share of the kernel's rows (the
-    // inputs): first dL/d(input) for those inputs, which reads the rows'
-    // old weights, then the update of those rows by the optimizer's rule,
-    // its gradient summed in registers. The last thread updates the bias.
-    // dz holds dL/d(pre-activation); s are the optimizer's state arrays for
-    // this layer's params. Returns whether every new value was finite.
+    // inputs), a contiguous part of the kernel and of the optimizer's state:
+    // first dL/d(input) for those inputs (with InputGrad), which reads the
+    // rows' old weights, then the rows' update by the optimizer's rule, each
+    // gradient tile summed in registers and updated there. The last thread
+    // updates the bias. dz holds dL/d(pre-activation), s the optimizer's
+    // state arrays for this layer's params. Returns whether every new value
+    // was finite.
     template <class Backend, std::size_t LdIn, bool InputGrad, class Rule>
-    static bool backward_update(params& p, const kernels::slot_arrays<T, Rule::slots>& s, const Rule& rule,
-                                std::size_t rows, const T* in, const T* dz, T* din, std::size_t index,
-                                std::size_t threads) noexcept {
-      // Shares of 16 inputs: whole 64-byte lines of dA for float.
-      const share part = share_of(inputs, 16, index, threads);
+    static bool update_share(params& p, const kernels::slot_arrays<T, Rule::slots>& s, const Rule& rule,
+                             std::size_t rows, const T* in, const T* dz, T* din, std::size_t index,
+                             std::size_t threads) noexcept {
+      const share part = share_of(inputs, line, index, threads);
       if constexpr (InputGrad)
         kernels::dense_input_grad<inputs, units_padded>(Backend{}, rows, dz, p.kernel_data(), din, part.begin,
                                                         part.end);

@@ -195,7 +195,7 @@ class Trainer {
                                     " samples with as many labels; got " + std::to_string(x.size()) +
                                     " samples and " + std::to_string(y.size()) + " labels");
       t_->check_labels(y, 0);
-      for (std::size_t r = 0; r < x.size(); ++r) t_->template put_row<B>(*b_, r, x[r], y[r]);
+      t_->template put_rows<B>(*b_, x.size(), [&](std::size_t r) { return r; }, x, y);
       return x.size();
     }
     Trainer* t_;
@@ -295,6 +295,20 @@ class Trainer {
     }
   }
 
+  // Batch row r from sample source(r), the copying shared by the threads
+  // (a CIFAR-10 batch is 400 KB).
+  template <std::size_t B, class Source>
+  void put_rows(batch_block<B>& b, std::size_t rows, Source source, std::span<const input_tensor> x,
+                std::span<const label_type> y) noexcept {
+    on_threads([&](std::size_t i, std::size_t n) {
+      const share part = share_of(rows, 1, i, n);
+      // rows <= B always; saying so keeps g++ 12 from warning that a row
+      // past B would overflow the block (-Wstringop-overflow).
+      const std::size_t end = std::min(part.end, B);
+      for (std::size_t r = part.begin; r < end; ++r) put_row<B>(b, r, x[source(r)], y[source(r)]);
+    });
+  }
+
   template <std::size_t B>
   void put_row(batch_block<B>& b, std::size_t r, const input_tensor& x, const label_type& y) noexcept {
     std::memcpy(b.input + r * input_tensor::stride, x.data(), sizeof(input_tensor));
@@ -384,7 +398,9 @@ class Trainer {
     return loss / static_cast<double>(rows);
   }
 
-  // Layers treat rows independently, so threads split the batch's rows.
+  // Layers that can share their columns among threads do (a dense layer:
+  // each thread reads part of the kernel); the others share the batch's
+  // rows, which every layer treats independently.
   template <std::size_t K, std::size_t B>
   void forward_layer(batch_block<B>& b, std::size_t rows, std::array<const T*, layer_count + 1>& acts) noexcept {
     if constexpr (computes<K>) {
@@ -392,10 +408,14 @@ class Trainer {
       const T* src = acts[K];
       const auto& p = std::get<K>(model_->params());
       on_threads([&](std::size_t i, std::size_t n) {
-        const share part = share_of(rows, 1, i, n);
-        if (part.begin < part.end)
-          bound<K>::template forward<kernels::native, in_stride<K>>(
-              p, part.end - part.begin, src + part.begin * in_stride<K>, dst + part.begin * out_stride<K>);
+        if constexpr (requires { &bound<K>::template forward_share<kernels::native, in_stride<K>>; }) {
+          bound<K>::template forward_share<kernels::native, in_stride<K>>(p, rows, src, dst, i, n);
+        } else {
+          const share part = share_of(rows, 1, i, n);
+          if (part.begin < part.end)
+            bound<K>::template forward<kernels::native, in_stride<K>>(
+                p, part.end - part.begin, src + part.begin * in_stride<K>, dst + part.begin * out_stride<K>);
+        }
       });
       acts[K + 1] = dst;
     } else {
@@ -433,8 +453,8 @@ class Trainer {
         std::atomic<bool> all_finite{true};
         const T* dz = d;
         on_threads([&](std::size_t i, std::size_t n) {
-          if (!bound<K>::template backward_update<kernels::native, in_stride<K>, input_grad>(p, slots, rule, rows, acts[K],
-                                                                                           dz, din, i, n))
+          if (!bound<K>::template update_share<kernels::native, in_stride<K>, input_grad>(p, slots, rule, rows,
+                                                                                       acts[K], dz, din, i, n))
             all_finite.store(false, std::memory_order_relaxed);
         });
         finite &= all_finite.load(std::memory_order_relaxed);
@@ -563,7 +583,7 @@ class Trainer {
       double loss_sum = 0;
       for (std::size_t s = 0; s < steps; ++s) {
         const std::size_t first = s * B, rows = std::min(B, xs.size() - first);
-        for (std::size_t r = 0; r < rows; ++r) put_row<B>(*b, r, xs[order[first + r]], ys[order[first + r]]);
+        put_rows<B>(*b, rows, [&](std::size_t r) { return order[first + r]; }, xs, ys);
         loss_sum += step_checked<B>(*b, rows, epoch, s) * static_cast<double>(rows);
         if (bar.wants_step(s + 1)) {
           Logs running;
