@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <forma/core/thread_pool.hpp>
 #include <forma/forma.hpp>
 
 #include "mlp_shapes.hpp"
@@ -111,6 +112,24 @@ void predict256(benchmark::State& state, const bench::MlpShape& shape) {
   flops_counter(state, shape.forward_flops() * B);
 }
 
+// Batch 256 on a pool of threads, each taking its share of the rows.
+template <class Net>
+void predict256_threads(benchmark::State& state, const bench::MlpShape& shape, std::size_t threads) {
+  constexpr std::size_t B = bench::infer_batch;
+  auto model = std::make_unique<Net>();
+  model->init(1);
+  const auto& d = random_data<Net>(B);
+  std::vector<typename Data<Net>::Y> ys(B);
+  auto ws = std::make_unique<typename Net::template workspace<B>>();
+  ThreadPool pool(threads);
+  for (auto _ : state) {
+    model->template predict<B>(std::span(d.x.data(), B), std::span(ys), *ws, pool);
+    benchmark::DoNotOptimize(ys.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * B));
+  flops_counter(state, shape.forward_flops() * B);
+}
+
 template <class Net>
 void register_shape(const bench::MlpShape& s) {
   const std::string shape = s.name;
@@ -124,6 +143,9 @@ void register_shape(const bench::MlpShape& s) {
   benchmark::RegisterBenchmark(("forma/predict1/" + shape).c_str(), predict1<Net>, s)
       ->Unit(benchmark::kMicrosecond)->UseRealTime();
   benchmark::RegisterBenchmark(("forma/predict256/" + shape).c_str(), predict256<Net>, s)
+      ->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark(("forma/predict256/" + shape + "/threads:2").c_str(), predict256_threads<Net>, s,
+                               std::size_t{2})
       ->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 

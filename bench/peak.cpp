@@ -29,7 +29,7 @@ void bm_fma(benchmark::State& state) {
   const unsigned long long t0 = __rdtsc();
   for (auto _ : state) {
     for (long k = 0; k < inner; ++k) {
-      forma::kernels::static_for<Chains>([&](auto i) { acc[i] = xsimd::fma(acc[i], a, b); });
+      forma::kernels::static_for<Chains>([&](auto i) { acc[i] = forma::kernels::fma(acc[i], a, b); });
     }
     // Floating-point chains cannot be reassociated, so using the results
     // once per 4096 rounds keeps every FMA without touching memory inside.

@@ -11,7 +11,7 @@
 #include <forma/activations/activations.hpp>
 #include <forma/core/random.hpp>
 #include <forma/core/scalar.hpp>
-#include <forma/core/thread_pool.hpp>
+#include <forma/core/share.hpp>
 #include <forma/kernels/activation_backward.hpp>
 #include <forma/kernels/dense.hpp>
 #include <forma/kernels/dense_backward.hpp>
@@ -77,6 +77,21 @@ void check_dense(Ref act_ref) {
   }
   // The rows past the runtime count are the buffer's: never written.
   for (std::size_t i = Rows * np; i < Cap * np; ++i) REQUIRE(std::isnan(c_native.p[i]));
+
+  // In column pieces of whole 64-byte lines, as threads take them: the same
+  // values exactly, and nothing written outside a piece.
+  constexpr std::size_t line = lanes_per_row_unit<T>;
+  for (std::size_t parts : {2, 3}) {
+    aligned_buffer<T> c_parts(Cap * np);  // NaN-filled
+    for (std::size_t i = 0; i < parts; ++i) {
+      const share piece = share_of(np, line, i, parts);
+      kernels::dense_forward<K, np, lda, np, Act>(kernels::native{}, Rows, a.p, w.p, bias.p, c_parts.p, piece.begin,
+                                                  piece.end);
+    }
+    for (std::size_t r = 0; r < Rows; ++r)
+      for (std::size_t j = 0; j < np; ++j) REQUIRE(c_parts.p[r * np + j] == c_native.p[r * np + j]);
+    for (std::size_t i = Rows * np; i < Cap * np; ++i) REQUIRE(std::isnan(c_parts.p[i]));
+  }
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "forma/core/share.hpp"
+
 namespace forma {
 
 namespace detail {
@@ -99,18 +101,5 @@ class ThreadPool {
   alignas(64) std::atomic<std::size_t> pending_{0};
   std::atomic<bool> stopping_{false};
 };
-
-// The part [begin, end) of `count` items that thread `index` of `threads`
-// takes, in whole units of `grain` (the last part takes the remainder).
-struct share {
-  std::size_t begin, end;
-};
-inline constexpr share share_of(std::size_t count, std::size_t grain, std::size_t index,
-                                std::size_t threads) noexcept {
-  const std::size_t units = (count + grain - 1) / grain;
-  const std::size_t b = units * index / threads * grain;
-  const std::size_t e = units * (index + 1) / threads * grain;
-  return {b < count ? b : count, e < count ? e : count};
-}
 
 }  // namespace forma

@@ -62,7 +62,7 @@ inline void dense_tile(const T* a, const T* w, const T* bias, T* c) noexcept {
     static_for<NV>([&](auto j) { wv[j] = V::load_aligned(wk + j * W); });
     static_for<MR>([&](auto r) {
       const V av(a[r * LdA + k]);
-      static_for<NV>([&](auto j) { acc[r * NV + j] = xsimd::fma(av, wv[j], acc[r * NV + j]); });
+      static_for<NV>([&](auto j) { acc[r * NV + j] = kernels::fma(av, wv[j], acc[r * NV + j]); });
     });
   }
   static_for<MR>([&](auto r) {

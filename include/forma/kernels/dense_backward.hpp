@@ -39,16 +39,15 @@ inline void dense_weight_grad(scalar, std::size_t rows, const T* a, const T* dz,
   }
 }
 
-// Rows [k0, k1), columns [j0, j1) of W and their state: w = rule(w, dW,
-// state). Returns
+// Rows [k0, k1) of W and their state: w = rule(w, dW, state). Returns
 // whether every new value was finite (those that were not are not stored).
 template <std::size_t K, std::size_t NPad, std::size_t LdA, class T, class Rule>
 inline bool dense_weight_update(scalar, std::size_t rows, const T* a, const T* dz, T* w,
                                 const slot_arrays<T, Rule::slots>& s, const Rule& rule, std::size_t k0,
-                                std::size_t k1, std::size_t j0 = 0, std::size_t j1 = NPad) noexcept {
+                                std::size_t k1) noexcept {
   bool finite = true;
   for (std::size_t k = k0; k < k1; ++k)
-    for (std::size_t j = j0; j < j1; ++j) {
+    for (std::size_t j = 0; j < NPad; ++j) {
       T g = 0;
       for (std::size_t r = 0; r < rows; ++r) g += a[r * LdA + k] * dz[r * NPad + j];
       finite &= detail::update_one(scalar{}, rule, w, g, s, k * NPad + j);
@@ -100,7 +99,7 @@ inline void weight_grad_tile(std::size_t rows, const T* a, const T* dz, T* dw) n
     static_for<NV>([&](auto j) { d[j] = V::load_aligned(dz + r * NPad + j * W); });
     static_for<MK>([&](auto k) {
       const V ak(a[r * LdA + k]);
-      static_for<NV>([&](auto j) { acc[k * NV + j] = xsimd::fma(ak, d[j], acc[k * NV + j]); });
+      static_for<NV>([&](auto j) { acc[k * NV + j] = kernels::fma(ak, d[j], acc[k * NV + j]); });
     });
   }
   static_for<MK>([&](auto k) { static_for<NV>([&](auto j) { acc[k * NV + j].store_aligned(dw + k * NPad + j * W); }); });
@@ -125,7 +124,7 @@ inline void input_grad_tile(const T* dz, const T* w, T* da) noexcept {
     static_for<MK>([&](auto k) { wk[k] = V::load_aligned(w + k * NPad + j); });
     static_for<MR>([&](auto r) {
       const V d = V::load_aligned(dz + r * NPad + j);
-      static_for<MK>([&](auto k) { acc[r * MK + k] = xsimd::fma(d, wk[k], acc[r * MK + k]); });
+      static_for<MK>([&](auto k) { acc[r * MK + k] = kernels::fma(d, wk[k], acc[r * MK + k]); });
     });
   }
   static_for<MR>([&](auto r) { static_for<MK>([&](auto k) { da[r * ld + k] = xsimd::hadd(acc[r * MK + k]); }); });
@@ -160,7 +159,7 @@ inline bool weight_update_tile(std::size_t rows, const T* a, const T* dz, T* w, 
     static_for<NV>([&](auto j) { d[j] = V::load_aligned(dz + r * NPad + j * W); });
     static_for<MK>([&](auto k) {
       const V ak(a[r * LdA + k]);
-      static_for<NV>([&](auto j) { acc[k * NV + j] = xsimd::fma(ak, d[j], acc[k * NV + j]); });
+      static_for<NV>([&](auto j) { acc[k * NV + j] = kernels::fma(ak, d[j], acc[k * NV + j]); });
     });
   }
   // The tile goes through L1 so that the update is a compact loop: updating
@@ -174,27 +173,19 @@ inline bool weight_update_tile(std::size_t rows, const T* a, const T* dz, T* w, 
   return finite;
 }
 
-// MK rows of W, column vectors [v0, v1): blocks of NV, then the rest as 2
-// and 1 vectors (a runtime count when threads share the columns).
+// MK rows of W across all its columns: blocks of NV vectors, then the rest.
 template <class Arch, std::size_t MK, std::size_t NV, std::size_t NPad, std::size_t LdA, class T, class Rule>
 inline bool weight_update_rows(std::size_t rows, const T* a, const T* dz, T* w, const slot_arrays<T, Rule::slots>& s,
-                               const Rule& rule, std::size_t k, std::size_t v0, std::size_t v1) noexcept {
+                               const Rule& rule, std::size_t k) noexcept {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
-  static_assert(NV <= 4, "forma kernels: column remainders are split into 2 and 1");
+  constexpr std::size_t vectors = NPad / W;
   bool finite = true;
-  std::size_t j = v0;
-  for (; j + NV <= v1; j += NV)
+  std::size_t j = 0;
+  for (; j + NV <= vectors; j += NV)
     finite &= weight_update_tile<Arch, MK, NV, NPad, LdA>(rows, a + k, dz + j * W, w, s, rule, k * NPad + j * W);
-  const std::size_t left = v1 - j;
-  static_for<2>([&](auto i) {
-    constexpr std::size_t h = std::size_t{2} >> i;
-    if constexpr (h < NV) {
-      if (left & h) {
-        finite &= weight_update_tile<Arch, MK, h, NPad, LdA>(rows, a + k, dz + j * W, w, s, rule, k * NPad + j * W);
-        j += h;
-      }
-    }
-  });
+  if constexpr (vectors % NV != 0)
+    finite &= weight_update_tile<Arch, MK, vectors % NV, NPad, LdA>(rows, a + k, dz + j * W, w, s, rule,
+                                                                   k * NPad + j * W);
   return finite;
 }
 
@@ -238,23 +229,21 @@ inline void dense_input_grad(simd<Arch>, std::size_t rows, const T* dz, const T*
   });
 }
 
-// Rows [k0, k1), columns [j0, j1) (multiples of the vector width) of W.
-// Consecutive rows of W and the state are contiguous runs, which the
-// prefetchers stream well, so rows are the outer loop.
+// Rows [k0, k1) of W. Consecutive rows of W and the state are contiguous
+// runs, which the prefetchers stream well, so rows are the outer loop (and
+// threads share W by rows: split by columns the update ran 1.3x on two).
 template <std::size_t K, std::size_t NPad, std::size_t LdA, class T, class Rule, class Arch>
 inline bool dense_weight_update(simd<Arch>, std::size_t rows, const T* a, const T* dz, T* w,
                                 const slot_arrays<T, Rule::slots>& s, const Rule& rule, std::size_t k0,
-                                std::size_t k1, std::size_t j0 = 0, std::size_t j1 = NPad) noexcept {
-  constexpr std::size_t W = xsimd::batch<T, Arch>::size;
-  constexpr std::size_t vectors = NPad / W;
+                                std::size_t k1) noexcept {
+  constexpr std::size_t vectors = NPad / xsimd::batch<T, Arch>::size;
   constexpr std::size_t regs = simd<Arch>::registers;
   constexpr std::size_t nv = vectors < (regs == 32 ? 4 : 2) ? vectors : (regs == 32 ? 4 : 2);
   constexpr std::size_t mk = regs == 32 ? 6 : 5;
-  const std::size_t v0 = j0 / W, v1 = j1 / W;
   bool finite = true;
   std::size_t k = k0;
   for (; k + mk <= k1; k += mk)
-    finite &= detail::weight_update_rows<Arch, mk, nv, NPad, LdA>(rows, a, dz, w, s, rule, k, v0, v1);
+    finite &= detail::weight_update_rows<Arch, mk, nv, NPad, LdA>(rows, a, dz, w, s, rule, k);
   // The last rows of the range, fewer than mk (a runtime count), as 4, 2
   // and 1 rows: fewer instantiations (compile time) than one per count.
   const std::size_t left = k1 - k;
@@ -262,7 +251,7 @@ inline bool dense_weight_update(simd<Arch>, std::size_t rows, const T* a, const 
     constexpr std::size_t h = std::size_t{4} >> i;
     if constexpr (h < mk) {
       if (left & h) {
-        finite &= detail::weight_update_rows<Arch, h, nv, NPad, LdA>(rows, a, dz, w, s, rule, k, v0, v1);
+        finite &= detail::weight_update_rows<Arch, h, nv, NPad, LdA>(rows, a, dz, w, s, rule, k);
         k += h;
       }
     }

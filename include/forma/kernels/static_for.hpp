@@ -5,13 +5,18 @@
 #include <type_traits>
 #include <utility>
 
+#include "forma/kernels/always_inline.hpp"
+
 namespace forma::kernels {
 
+template <class F, std::size_t... I>
+FORMA_ALWAYS_INLINE void static_for_each(F& f, std::index_sequence<I...>) {
+  (f(std::integral_constant<std::size_t, I>{}), ...);
+}
+
 template <std::size_t N, class F>
-inline void static_for(F&& f) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (f(std::integral_constant<std::size_t, I>{}), ...);
-  }(std::make_index_sequence<N>{});
+FORMA_ALWAYS_INLINE void static_for(F&& f) {
+  static_for_each(f, std::make_index_sequence<N>{});
 }
 
 }  // namespace forma::kernels

@@ -11,7 +11,7 @@
 #include "forma/core/scalar.hpp"
 #include "forma/core/shape.hpp"
 #include "forma/core/tensor.hpp"
-#include "forma/core/thread_pool.hpp"
+#include "forma/core/share.hpp"
 #include "forma/kernels/activation_backward.hpp"
 #include "forma/kernels/dense.hpp"
 #include "forma/kernels/dense_backward.hpp"

@@ -13,6 +13,7 @@
 
 #include "forma/core/random.hpp"
 #include "forma/core/scalar.hpp"
+#include "forma/core/share.hpp"
 #include "forma/core/shape.hpp"
 #include "forma/core/tensor.hpp"
 #include "forma/kernels/backend.hpp"
@@ -171,6 +172,27 @@ class Network {
                       workspace<B>& ws) const noexcept {
     return predict_on<B>(params_, xs, ys, ws);
   }
+  // The same on the threads of a pool (forma::ThreadPool, or anything with
+  // size() and run(f) calling f(i) for i below size()): each batch's rows
+  // are shared among them. The results are those of one thread, exactly.
+  template <std::size_t B, class Pool>
+    requires requires(Pool& pool) { pool.size(); }
+  std::size_t predict(std::span<const Tensor<input_shape, T>> xs, std::span<Tensor<output_shape, T>> ys,
+                      workspace<B>& ws, Pool& pool) const noexcept {
+    const std::size_t n = std::min(xs.size(), ys.size());
+    for (std::size_t i = 0; i < n; i += B) {
+      const std::size_t rows = std::min(B, n - i);
+      auto job = [&, rows, i](std::size_t t) noexcept {
+        const share part = share_of(rows, 1, t, pool.size());
+        if (part.begin < part.end)
+          forward_rows<kernels::native>(params_, part.end - part.begin, xs[i + part.begin].data(),
+                                        ys[i + part.begin].data(), ws.buffers[0] + part.begin * buffer_stride,
+                                        ws.buffers[1] + part.begin * buffer_stride);
+      };
+      pool.run(job);
+    }
+    return n;
+  }
   // The same with the workspace on the stack, where it is small enough.
   template <std::size_t B>
   std::size_t predict(std::span<const Tensor<input_shape, T>> xs,
@@ -217,17 +239,25 @@ class Network {
   }
   template <class Backend, std::size_t B>
   static void forward_on(const params_type& p, std::size_t rows, const T* x, T* y, workspace<B>& ws) noexcept {
-    const T* cur = x;
-    over_layers([&]<std::size_t... K>() { (forward_layer<K, Backend, B>(p, rows, cur, y, ws), ...); });
-    if (cur != y) std::memcpy(y, cur, rows * stride_of<output_shape> * sizeof(T));
+    forward_rows<Backend>(p, rows, x, y, ws.buffers[0], ws.buffers[1]);
   }
 
  private:
-  template <std::size_t K, class Backend, std::size_t B>
+  // The forward pass through two ping-pong buffers of `rows` rows each.
+  template <class Backend>
+  static void forward_rows(const params_type& p, std::size_t rows, const T* x, T* y, T* buffer0,
+                           T* buffer1) noexcept {
+    const T* cur = x;
+    T* const buffers[2] = {buffer0, buffer1};
+    over_layers([&]<std::size_t... K>() { (forward_layer<K, Backend>(p, rows, cur, y, buffers), ...); });
+    if (cur != y) std::memcpy(y, cur, rows * stride_of<output_shape> * sizeof(T));
+  }
+
+  template <std::size_t K, class Backend>
   static void forward_layer(const params_type& p, std::size_t rows, const T*& cur, T* y,
-                            workspace<B>& ws) noexcept {
+                            T* const (&buffers)[2]) noexcept {
     if constexpr (computes<K>) {
-      T* dst = K == last_compute ? y : ws.buffers[compute_rank<K> % 2];
+      T* dst = K == last_compute ? y : buffers[compute_rank<K> % 2];
       bound_layer<K>::template forward<Backend, stride_of<layer_input_shape<K>>>(std::get<K>(p), rows, cur, dst);
       cur = dst;
     }

@@ -620,9 +620,14 @@ class Trainer {
 
 // Keras' model.compile(loss=..., optimizer=..., metrics=[...]): a trainer
 // bound to the model, owning gradients and optimizer state.
-template <class Net, LossFunction Loss, Optimizer Opt, Metric... Ms>
-Trainer<Net, Loss, Opt, Ms...> compile(Net& model, Loss loss, Opt optimizer, Ms... metrics) {
-  return Trainer<Net, Loss, Opt, Ms...>(model, loss, optimizer, metrics...);
+// (The optimizer is checked here rather than constrained, so that the error
+// says what an optimizer needs instead of "no matching function".)
+template <class Net, LossFunction Loss, class Opt, Metric... Ms>
+auto compile(Net& model, Loss loss, Opt optimizer, Ms... metrics) {
+  static_assert(Optimizer<Opt>,
+                "forma::compile: the optimizer must model forma::Optimizer: a name, a learning_rate, a state<Params>, "
+                "and its update as rule<T> with begin_step (see forma/train/optim/rmsprop.hpp)");
+  if constexpr (Optimizer<Opt>) return Trainer<Net, Loss, Opt, Ms...>(model, loss, optimizer, metrics...);
 }
 
 }  // namespace forma

@@ -32,8 +32,10 @@ struct Adam {
   };
 
   // One step's rule (its bias-corrected rate), counting the step.
+  template <class T>
+  using rule = kernels::adam_rule<T>;
   template <class T, class StateParams>
-  kernels::adam_rule<T> begin_step(state<StateParams>& s) const noexcept {
+  rule<T> begin_step(state<StateParams>& s) const noexcept {
     const double t = static_cast<double>(++s.iterations);
     const double lr_t = learning_rate * std::sqrt(1.0 - std::pow(beta_2, t)) / (1.0 - std::pow(beta_1, t));
     return {static_cast<T>(lr_t), static_cast<T>(beta_1), static_cast<T>(beta_2), static_cast<T>(epsilon)};

@@ -24,8 +24,10 @@ struct RMSprop {
     Params average{};
   };
 
+  template <class T>
+  using rule = kernels::rmsprop_rule<T>;
   template <class T, class StateParams>
-  kernels::rmsprop_rule<T> begin_step(state<StateParams>&) const noexcept {
+  rule<T> begin_step(state<StateParams>&) const noexcept {
     return {static_cast<T>(learning_rate), static_cast<T>(rho), static_cast<T>(epsilon)};
   }
   template <std::size_t K, class T, class StateParams>

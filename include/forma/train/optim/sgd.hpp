@@ -24,8 +24,10 @@ struct SGD {
     Params velocity{};
   };
 
+  template <class T>
+  using rule = kernels::sgd_rule<T>;
   template <class T, class StateParams>
-  kernels::sgd_rule<T> begin_step(state<StateParams>&) const noexcept {
+  rule<T> begin_step(state<StateParams>&) const noexcept {
     return {static_cast<T>(learning_rate), static_cast<T>(momentum), nesterov};
   }
   template <std::size_t K, class T, class StateParams>
