@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include <forma/core/thread_pool.hpp>
 #include <forma/forma.hpp>
 
 namespace {
@@ -98,6 +99,25 @@ TEST_CASE("batched predict allocates nothing", "[allocations]") {
   REQUIRE(done_stack == 45);
   REQUIRE(done_given == 45);
   REQUIRE(ys[44][0] > 0.0f);
+}
+
+TEST_CASE("batched predict on a thread pool allocates nothing and equals one thread", "[allocations]") {
+  auto model = std::make_unique<Mlp>();
+  model->init(5);
+  SplitMix64 rng(2);
+  std::vector<Tensor<Mlp::input_shape>> xs(45);  // 45 = 32 + 13: a partial batch, shared unevenly
+  for (auto& x : xs)
+    for (std::size_t k = 0; k < Mlp::input_shape::size; ++k) x.data()[k] = static_cast<float>(rng.uniform());
+  std::vector<Tensor<Mlp::output_shape>> one(45), pooled(45);
+  auto ws = std::make_unique<Mlp::workspace<32>>();
+  model->predict<32>(xs, one, *ws);
+  ThreadPool pool(3);  // its threads start here
+  std::size_t done = 0;
+  const long n = allocations_during([&] { done = model->predict<32>(xs, pooled, *ws, pool); });
+  REQUIRE(n == 0);
+  REQUIRE(done == 45);
+  for (std::size_t i = 0; i < 45; ++i)
+    for (std::size_t j = 0; j < 10; ++j) REQUIRE(pooled[i][j] == one[i][j]);
 }
 
 TEST_CASE("a training step allocates nothing, on one thread or two", "[allocations]") {

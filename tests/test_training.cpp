@@ -281,17 +281,27 @@ TEST_CASE("on a terminal the bar is redrawn in place", "[training][progress]") {
 }
 
 TEST_CASE("training on 1, 2 or 3 threads gives bit-identical weights", "[training][threads]") {
-  // Threads split rows in the forward pass and the kernel's rows in the
+  // Threads split columns in the forward pass and the kernel's rows in the
   // backward; every sum keeps its order, so the results are the same bits.
-  using Net = Sequential<Input<2>, Dense<40>, Activation<Tanh>, Dense<20, ReLU>, Dense<3, Softmax>>;
-  const auto data = make_blobs(150, 9);  // 150 = 4 x 32 + 22: a partial last batch
+  // Sizes large enough for the first two dense layers to be shared (the
+  // last is too small and runs on one thread), and odd enough that the
+  // shares are uneven.
+  using Net = Sequential<Input<70>, Dense<130>, Activation<Tanh>, Dense<70, ReLU>, Dense<3, Softmax>>;
+  SplitMix64 rng(9);
+  std::vector<Tensor<Shape<70>>> x(150);  // 150 = 4 x 32 + 22: a partial last batch
+  std::vector<Tensor<Shape<3>>> y(150);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const std::size_t c = rng.next() % 3;
+    for (std::size_t k = 0; k < 70; ++k) x[i][k] = static_cast<float>(rng.uniform()) + (k % 3 == c ? 0.5f : 0.0f);
+    y[i][c] = 1.0f;
+  }
   auto run = [&](std::size_t threads) {
     auto m = std::make_unique<Net>();
     m->init(3);
     auto t = compile(*m, loss::CategoricalCrossentropy{}, optim::Adam{.learning_rate = 0.01});
     t.set_threads(threads);
     CHECK(t.threads() == threads);
-    const auto h = t.fit<32>(data.x, data.y, {.epochs = 4, .seed = 1, .verbose = 0});
+    const auto h = t.fit<32>(x, y, {.epochs = 4, .seed = 1, .verbose = 0});
     CHECK(h["loss"].back() < h["loss"].front());
     return m;
   };
