@@ -14,6 +14,7 @@
 #include <forma/core/thread_pool.hpp>
 #include <forma/forma.hpp>
 
+#include "bench_support.hpp"
 #include "mlp_shapes.hpp"
 
 namespace {
@@ -49,10 +50,7 @@ const Data<Net>& random_data(std::size_t n) {
   return d;
 }
 
-void flops_counter(benchmark::State& state, double flops_per_iteration) {
-  state.counters["GFLOP/s"] = benchmark::Counter(flops_per_iteration / 1e9,
-                                                 benchmark::Counter::kIsIterationInvariantRate);
-}
+using bench::flops_counter;
 
 template <class Net>
 void train_step(benchmark::State& state, const bench::MlpShape& shape, std::size_t threads) {
@@ -96,25 +94,9 @@ void predict1(benchmark::State& state, const bench::MlpShape& shape) {
   flops_counter(state, shape.forward_flops());
 }
 
+// On `threads` threads a pool shares each batch's rows.
 template <class Net>
-void predict256(benchmark::State& state, const bench::MlpShape& shape) {
-  constexpr std::size_t B = bench::infer_batch;
-  auto model = std::make_unique<Net>();
-  model->init(1);
-  const auto& d = random_data<Net>(B);
-  std::vector<typename Data<Net>::Y> ys(B);
-  auto ws = std::make_unique<typename Net::template workspace<B>>();
-  for (auto _ : state) {
-    model->template predict<B>(std::span(d.x.data(), B), std::span(ys), *ws);
-    benchmark::DoNotOptimize(ys.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * B));
-  flops_counter(state, shape.forward_flops() * B);
-}
-
-// Batch 256 on a pool of threads, each taking its share of the rows.
-template <class Net>
-void predict256_threads(benchmark::State& state, const bench::MlpShape& shape, std::size_t threads) {
+void predict256(benchmark::State& state, const bench::MlpShape& shape, std::size_t threads) {
   constexpr std::size_t B = bench::infer_batch;
   auto model = std::make_unique<Net>();
   model->init(1);
@@ -122,8 +104,12 @@ void predict256_threads(benchmark::State& state, const bench::MlpShape& shape, s
   std::vector<typename Data<Net>::Y> ys(B);
   auto ws = std::make_unique<typename Net::template workspace<B>>();
   ThreadPool pool(threads);
+  const std::span xs(d.x.data(), B);
   for (auto _ : state) {
-    model->template predict<B>(std::span(d.x.data(), B), std::span(ys), *ws, pool);
+    if (threads == 1)
+      model->template predict<B>(xs, std::span(ys), *ws);
+    else
+      model->template predict<B>(xs, std::span(ys), *ws, pool);
     benchmark::DoNotOptimize(ys.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * B));
@@ -142,9 +128,9 @@ void register_shape(const bench::MlpShape& s) {
   }
   benchmark::RegisterBenchmark(("forma/predict1/" + shape).c_str(), predict1<Net>, s)
       ->Unit(benchmark::kMicrosecond)->UseRealTime();
-  benchmark::RegisterBenchmark(("forma/predict256/" + shape).c_str(), predict256<Net>, s)
+  benchmark::RegisterBenchmark(("forma/predict256/" + shape).c_str(), predict256<Net>, s, std::size_t{1})
       ->Unit(benchmark::kMillisecond)->UseRealTime();
-  benchmark::RegisterBenchmark(("forma/predict256/" + shape + "/threads:2").c_str(), predict256_threads<Net>, s,
+  benchmark::RegisterBenchmark(("forma/predict256/" + shape + "/threads:2").c_str(), predict256<Net>, s,
                                std::size_t{2})
       ->Unit(benchmark::kMillisecond)->UseRealTime();
 }

@@ -27,6 +27,7 @@
 
 #include <forma/core/flush_denormals.hpp>
 
+#include "../bench_support.hpp"
 #include "../mlp_shapes.hpp"
 
 namespace {
@@ -230,15 +231,10 @@ std::string run_self_check() {
 
 bool self_check_failed(benchmark::State& state) {
   static const std::string failure = run_self_check();
-  if (failure.empty()) return false;
-  state.SkipWithError(failure.c_str());
-  return true;
+  return bench::skip_on_failure(state, failure);
 }
 
-void flops_counter(benchmark::State& state, double flops_per_iteration) {
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(flops_per_iteration / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-}
+using bench::flops_counter;
 
 void bm_train_step(benchmark::State& state, const bench::MlpShape& shape) {
   if (self_check_failed(state)) return;

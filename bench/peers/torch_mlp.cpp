@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "../bench_support.hpp"
 #include "../mlp_shapes.hpp"
 
 namespace {
@@ -130,15 +131,10 @@ std::string run_self_check() {
 
 bool self_check_failed(benchmark::State& state) {
   static const std::string failure = run_self_check();
-  if (failure.empty()) return false;
-  state.SkipWithError(failure.c_str());
-  return true;
+  return bench::skip_on_failure(state, failure);
 }
 
-void flops_counter(benchmark::State& state, double flops_per_iteration) {
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(flops_per_iteration / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-}
+using bench::flops_counter;
 
 void bm_train_step(benchmark::State& state, const bench::MlpShape& shape, int threads) {
   if (self_check_failed(state)) return;

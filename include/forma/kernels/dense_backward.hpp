@@ -87,12 +87,13 @@ inline void dense_input_grad(scalar, std::size_t rows, const T* dz, const T* w, 
 #if !defined(FORMA_SCALAR_ONLY)
 namespace detail {
 
-// MK rows of dW by NV column vectors, summed over all `rows` in registers.
+// MK rows of dW by NV column vectors, summed over all `rows` in registers
+// (acc[k * NV + j]): the weight gradient's tile, and the fused update's.
 template <class Arch, std::size_t MK, std::size_t NV, std::size_t NPad, std::size_t LdA, class T>
-inline void weight_grad_tile(std::size_t rows, const T* a, const T* dz, T* dw) noexcept {
+FORMA_ALWAYS_INLINE void weight_grad_sum(std::size_t rows, const T* a, const T* dz,
+                                         xsimd::batch<T, Arch> (&acc)[MK * NV]) noexcept {
   using V = xsimd::batch<T, Arch>;
   constexpr std::size_t W = V::size;
-  V acc[MK * NV];
   static_for<MK * NV>([&](auto i) { acc[i] = V(T(0)); });
   for (std::size_t r = 0; r < rows; ++r) {
     V d[NV];
@@ -102,7 +103,14 @@ inline void weight_grad_tile(std::size_t rows, const T* a, const T* dz, T* dw) n
       static_for<NV>([&](auto j) { acc[k * NV + j] = kernels::fma(ak, d[j], acc[k * NV + j]); });
     });
   }
-  static_for<MK>([&](auto k) { static_for<NV>([&](auto j) { acc[k * NV + j].store_aligned(dw + k * NPad + j * W); }); });
+}
+
+template <class Arch, std::size_t MK, std::size_t NV, std::size_t NPad, std::size_t LdA, class T>
+inline void weight_grad_tile(std::size_t rows, const T* a, const T* dz, T* dw) noexcept {
+  using V = xsimd::batch<T, Arch>;
+  V acc[MK * NV];
+  weight_grad_sum<Arch, MK, NV, NPad, LdA>(rows, a, dz, acc);
+  static_for<MK>([&](auto k) { static_for<NV>([&](auto j) { acc[k * NV + j].store_aligned(dw + k * NPad + j * V::size); }); });
 }
 
 template <class Arch, std::size_t MK, std::size_t NV, std::size_t K, std::size_t NPad, std::size_t LdA, class T>
@@ -153,15 +161,7 @@ inline bool weight_update_tile(std::size_t rows, const T* a, const T* dz, T* w, 
   using V = xsimd::batch<T, Arch>;
   constexpr std::size_t W = V::size;
   V acc[MK * NV];
-  static_for<MK * NV>([&](auto i) { acc[i] = V(T(0)); });
-  for (std::size_t r = 0; r < rows; ++r) {
-    V d[NV];
-    static_for<NV>([&](auto j) { d[j] = V::load_aligned(dz + r * NPad + j * W); });
-    static_for<MK>([&](auto k) {
-      const V ak(a[r * LdA + k]);
-      static_for<NV>([&](auto j) { acc[k * NV + j] = kernels::fma(ak, d[j], acc[k * NV + j]); });
-    });
-  }
+  weight_grad_sum<Arch, MK, NV, NPad, LdA>(rows, a, dz, acc);
   // The tile goes through L1 so that the update is a compact loop: updating
   // straight from registers unrolls it 24 times and spills the tile anyway.
   alignas(64) T g[MK * NV * W];
