@@ -3,8 +3,9 @@
 // CPUs: Adam's first moment decays by beta_1 each step, so the moments of
 // weights whose gradient went to zero (dead ReLU units) sink into the
 // subnormal range within a few hundred steps, and every operation on a
-// subnormal costs a microcode assist of ~100 cycles. Measured here: a
-// CIFAR-10-shaped epoch spent three quarters of its time in those assists.
+// subnormal costs a microcode assist: Adam over the CIFAR-10 MLP's first
+// layer took 8.0 ms with subnormal moments against 385 us flushed
+// (bench_mlp --benchmark_filter=kernel/adam).
 // Values this small (below 1.2e-38 in float) change no result that matters.
 #include <cstdint>
 

@@ -152,7 +152,8 @@ inline bool apply_rule(simd<Arch>, const Rule& rule, T* w, const T* g, const slo
 }
 #endif
 
-// The named forms (the optimizers and tests call these).
+// The named forms, for callers with flat arrays (the optimizers go through
+// their rules).
 template <class Backend, class T>
 inline bool sgd_update(Backend b, T* w, const T* g, std::size_t n, T lr) noexcept {
   return apply_rule(b, plain_sgd_rule<T>{lr}, w, g, {}, n);

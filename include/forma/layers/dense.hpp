@@ -116,25 +116,21 @@ struct Dense : callable_layer<Dense<Units, Act>> {
     static constexpr std::size_t leftover_columns(std::size_t threads) noexcept { return lines / threads * threads * line; }
 
     // Thread `index` of `threads`: its columns of the output, and its rows of
-    // the leftover columns. A softmax needs whole rows: that layer shares rows.
+    // the leftover columns. (A softmax needs whole rows: that layer does not
+    // offer this, and trainers share its rows as any layer's.)
     template <class Backend, std::size_t LdIn>
+      requires(Act::elementwise)
     static void forward_share(const params& p, std::size_t rows, const T* in, T* out, std::size_t index,
                               std::size_t threads) noexcept {
-      if constexpr (Act::elementwise) {
-        const share mine = even_columns(index, threads);
+      const share mine = even_columns(index, threads);
+      kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Act>(
+          Backend{}, rows, in, p.kernel_data(), p.bias_data(), out, mine.begin, mine.end);
+      const std::size_t rest = leftover_columns(threads);
+      const share part = share_of(rows, 1, index, threads);
+      if (rest < units_padded && part.begin < part.end)
         kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Act>(
-            Backend{}, rows, in, p.kernel_data(), p.bias_data(), out, mine.begin, mine.end);
-        const std::size_t rest = leftover_columns(threads);
-        const share part = share_of(rows, 1, index, threads);
-        if (rest < units_padded && part.begin < part.end)
-          kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Act>(
-              Backend{}, part.end - part.begin, in + part.begin * LdIn, p.kernel_data(), p.bias_data(),
-              out + part.begin * units_padded, rest, units_padded);
-      } else {
-        const share part = share_of(rows, 1, index, threads);
-        if (part.begin < part.end)
-          forward<Backend, LdIn>(p, part.end - part.begin, in + part.begin * LdIn, out + part.begin * units_padded);
-      }
+            Backend{}, part.end - part.begin, in + part.begin * LdIn, p.kernel_data(), p.bias_data(),
+            out + part.begin * units_padded, rest, units_padded);
     }
 
     // Backward on `rows` rows. dout holds dL/d(output), or with
@@ -144,12 +140,7 @@ struct Dense : callable_layer<Dense<Units, Act>> {
     template <class Backend, std::size_t LdIn, bool InputGrad, bool SkipActivation>
     static void backward(const params& p, params& grad, std::size_t rows, const T* in, const T* out, T* dout,
                          T* din) noexcept {
-      if constexpr (!SkipActivation) {
-        if constexpr (Act::elementwise)
-          kernels::multiply_by_derivative<units_padded, Act>(Backend{}, rows, out, dout);
-        else
-          kernels::softmax_backward_rows<Units, 1, units_padded>(rows, out, dout);
-      }
+      if constexpr (!SkipActivation) activation_backward<Backend>(rows, out, dout);
       kernels::dense_weight_grad<inputs, units_padded, LdIn>(Backend{}, rows, in, dout, grad.kernel_data(),
                                                              grad.bias_data());
       if constexpr (InputGrad)

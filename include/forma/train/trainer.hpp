@@ -305,14 +305,11 @@ class Trainer {
       // rows <= B always; saying so keeps g++ 12 from warning that a row
       // past B would overflow the block (-Wstringop-overflow).
       const std::size_t end = std::min(part.end, B);
-      for (std::size_t r = part.begin; r < end; ++r) put_row<B>(b, r, x[source(r)], y[source(r)]);
+      for (std::size_t r = part.begin; r < end; ++r) {
+        std::memcpy(b.input + r * input_tensor::stride, x[source(r)].data(), sizeof(input_tensor));
+        b.labels[r] = y[source(r)];
+      }
     });
-  }
-
-  template <std::size_t B>
-  void put_row(batch_block<B>& b, std::size_t r, const input_tensor& x, const label_type& y) noexcept {
-    std::memcpy(b.input + r * input_tensor::stride, x.data(), sizeof(input_tensor));
-    b.labels[r] = y;
   }
 
   static auto label_arg(const label_type& y) noexcept {
@@ -328,11 +325,8 @@ class Trainer {
   double step(batch_block<B>& b, std::size_t rows, bool with_metrics) noexcept {
     std::array<const T*, layer_count + 1> acts{};
     const double loss = forward_and_loss<B>(b, rows, acts, with_metrics);
-    T* d = b.deltas[0];
-    int which = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (backward_layer<layer_count - 1 - I>(b, rows, acts, d, which), ...);
-    }(std::make_index_sequence<layer_count>{});
+    bool finite = true;
+    backward<B>(b, rows, acts, no_update{}, finite);
     return loss;
   }
 
@@ -347,14 +341,20 @@ class Trainer {
     std::array<const T*, layer_count + 1> acts{};
     const double loss = forward_and_loss<B>(b, rows, acts, true);
     if (!std::isfinite(loss)) return {loss, true};
-    const auto rule = optimizer_.template begin_step<T>(state_->optimizer);
+    bool finite = true;
+    backward<B>(b, rows, acts, optimizer_.template begin_step<T>(state_->optimizer), finite);
+    return {loss, finite};
+  }
+
+  // The backward pass from the loss's gradient in deltas[0], last layer first.
+  template <std::size_t B, class Rule>
+  void backward(batch_block<B>& b, std::size_t rows, const std::array<const T*, layer_count + 1>& acts,
+                const Rule& rule, bool& finite) noexcept {
     T* d = b.deltas[0];
     int which = 0;
-    bool finite = true;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (backward_update_layer<layer_count - 1 - I>(b, rows, acts, d, which, rule, finite), ...);
+      (backward_layer<layer_count - 1 - I>(b, rows, acts, d, which, rule, finite), ...);
     }(std::make_index_sequence<layer_count>{});
-    return {loss, finite};
   }
 
   // f(index, threads) on every thread of the pool (or on this one alone),
@@ -428,31 +428,23 @@ class Trainer {
     }
   }
 
-  template <std::size_t K, std::size_t B>
-  void backward_layer(batch_block<B>& b, std::size_t rows, const std::array<const T*, layer_count + 1>& acts,
-                      T*& d, int& which) noexcept {
-    if constexpr (computes<K> && params_up_to<K>) {
-      constexpr bool input_grad = params_before<K>;
-      constexpr bool skip_activation = fused && K == layer_count - 1;
-      T* din = input_grad ? b.deltas[1 - which] : nullptr;
-      bound<K>::template backward<kernels::native, in_stride<K>, input_grad, skip_activation>(
-          std::get<K>(model_->params()), std::get<K>(state_->gradients), rows, acts[K], acts[K + 1], d, din);
-      if (input_grad) {
-        d = din;
-        which = 1 - which;
-      }
-    }
-  }
+  // Layer K's backward: with no_update its parameter gradient goes to
+  // state_->gradients (compute_gradients); with an optimizer's rule the
+  // layer is updated too, fused into its backward where the layer offers it.
+  struct no_update {};
 
   template <std::size_t K, std::size_t B, class Rule>
-  void backward_update_layer(batch_block<B>& b, std::size_t rows, const std::array<const T*, layer_count + 1>& acts,
-                             T*& d, int& which, const Rule& rule, bool& finite) noexcept {
+  void backward_layer(batch_block<B>& b, std::size_t rows, const std::array<const T*, layer_count + 1>& acts, T*& d,
+                      int& which, const Rule& rule, bool& finite) noexcept {
     if constexpr (computes<K> && params_up_to<K>) {
       constexpr bool input_grad = params_before<K>;
       constexpr bool skip_activation = fused && K == layer_count - 1;
       T* din = input_grad ? b.deltas[1 - which] : nullptr;
       auto& p = std::get<K>(model_->params());
-      if constexpr (requires { bound<K>::fuses_update; }) {
+      if constexpr (std::is_same_v<Rule, no_update>) {
+        bound<K>::template backward<kernels::native, in_stride<K>, input_grad, skip_activation>(
+            p, std::get<K>(state_->gradients), rows, acts[K], acts[K + 1], d, din);
+      } else if constexpr (requires { bound<K>::fuses_update; }) {
         if constexpr (!skip_activation) bound<K>::template activation_backward<kernels::native>(rows, acts[K + 1], d);
         const auto slots = Opt::template slots_of<K, T>(state_->optimizer);
         std::atomic<bool> all_finite{true};
