@@ -16,6 +16,7 @@
 #include <forma/kernels/dense.hpp>
 #include <forma/kernels/dense_backward.hpp>
 #include <forma/kernels/optimizer_updates.hpp>
+#include <forma/kernels/root_quotient.hpp>
 #include <forma/kernels/elementwise.hpp>
 #include <forma/kernels/softmax.hpp>
 
@@ -324,6 +325,76 @@ TEMPLATE_TEST_CASE("optimizer updates: SIMD against scalar, non-finite values re
     CHECK(w1[3] == Approx(w[3] - 0.1 * g[3]));
     for (T x : w1) REQUIRE(std::isfinite(x));
   }
+}
+
+TEMPLATE_TEST_CASE("optimizer updates refuse a second moment that overflows", "[kernels]", float, double) {
+  // g^2 overflows: v becomes inf while sqrt(v) = inf would leave the weight
+  // finite, so only the state's check can catch it.
+  using T = TestType;
+  constexpr std::size_t n = 19;
+  std::vector<T> w(n, T(0.5)), g(n, T(0.25)), m(n, T(0)), v(n, T(0));
+  g[4] = std::sqrt(std::numeric_limits<T>::max()) * T(100);  // (1 - b2) g^2 > max
+  const kernels::adam_rule<T> adam{T(0.01), T(0.9), T(0.999), T(1e-7)};
+  for (auto b : {0, 1}) {
+    auto w1 = w, m1 = m, v1 = v;
+    const bool finite = b ? kernels::apply_rule(kernels::native{}, adam, w1.data(), g.data(), {m1.data(), v1.data()}, n)
+                          : kernels::apply_rule(kernels::scalar{}, adam, w1.data(), g.data(), {m1.data(), v1.data()}, n);
+    CHECK_FALSE(finite);
+    CHECK(w1[4] == w[4]);
+    CHECK(m1[4] == m[4]);
+    CHECK(v1[4] == v[4]);
+    CHECK(w1[3] < w[3]);  // its neighbours in the same vector were updated
+    CHECK(w1[5] < w[5]);
+  }
+}
+
+// The float SIMD path of x / (sqrt(v) + eps) may use the root and
+// reciprocal estimates with a Newton step; its bound (root_quotient.hpp) is
+// 4 ulp of the exact quotient for normal x, over the whole exponent range,
+// v = 0 and subnormal v included. IEEE sqrt, add and divide in float are
+// checked against the same measure (they take up to about 2.4 ulp).
+TEST_CASE("over_root is within 4 ulp of the exact quotient", "[kernels]") {
+  SplitMix64 rng(2026);
+  auto draw = [&](int lo, int hi) {
+    const int e = lo + static_cast<int>(rng.uniform() * (hi - lo));
+    return static_cast<float>(std::ldexp(1.0 + rng.uniform(), e));
+  };
+  auto ulps = [](float got, double exact) {
+    const float e = std::abs(static_cast<float>(exact));
+    return std::abs(got - exact) / (std::nextafter(e, std::numeric_limits<float>::infinity()) - e);
+  };
+  double worst = 0, worst_ieee = 0;
+  std::size_t checked = 0, zero_v = 0;
+  constexpr std::size_t W = 64;
+  alignas(64) float x[W], v[W], q[W];
+  for (int round = 0; round < 20000; ++round) {
+    const float eps = round % 2 ? 1e-7f : draw(-60, 0);
+    for (std::size_t i = 0; i < W; ++i) {
+      x[i] = draw(-126, 127) * (rng.uniform() < 0.5 ? -1.0f : 1.0f);
+      v[i] = rng.uniform() < 0.05 ? 0.0f : draw(-149, 127);
+    }
+#if !defined(FORMA_SCALAR_ONLY)
+    using V = xsimd::batch<float>;
+    for (std::size_t i = 0; i < W; i += V::size)
+      kernels::over_root(V::load_aligned(x + i), V::load_aligned(v + i), eps).store_aligned(q + i);
+#else
+    for (std::size_t i = 0; i < W; ++i) q[i] = kernels::over_root(x[i], v[i], eps);
+#endif
+    for (std::size_t i = 0; i < W; ++i) {
+      const double exact = double(x[i]) / (std::sqrt(double(v[i])) + double(eps));
+      if (!(std::abs(exact) >= std::numeric_limits<float>::min() && std::abs(exact) <= std::numeric_limits<float>::max()))
+        continue;
+      ++checked;
+      zero_v += v[i] == 0.0f;
+      worst = std::max(worst, ulps(q[i], exact));
+      worst_ieee = std::max(worst_ieee, ulps(x[i] / (std::sqrt(v[i]) + eps), exact));
+    }
+  }
+  INFO("worst " << worst << " ulp, IEEE float " << worst_ieee << " ulp, over " << checked << " quotients");
+  REQUIRE(checked > 500000);
+  REQUIRE(zero_v > 10000);
+  CHECK(worst <= 4.0);
+  CHECK(worst_ieee <= 3.0);
 }
 
 namespace {

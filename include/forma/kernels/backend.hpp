@@ -69,4 +69,12 @@ FORMA_ALWAYS_INLINE xsimd::batch<T, Arch> fma(const xsimd::batch<T, Arch>& a, co
 using native = scalar;
 #endif
 
+// The scalar form, for code written once for scalars and vectors (the
+// compiler may contract it into one instruction).
+template <class T>
+  requires std::is_arithmetic_v<T>
+FORMA_ALWAYS_INLINE T fma(T a, T b, T c) noexcept {
+  return a * b + c;
+}
+
 }  // namespace forma::kernels

@@ -166,10 +166,12 @@ inline bool weight_update_tile(std::size_t rows, const T* a, const T* dz, T* w, 
   // straight from registers unrolls it 24 times and spills the tile anyway.
   alignas(64) T g[MK * NV * W];
   static_for<MK * NV>([&](auto i) { acc[i].store_aligned(g + i * W); });
+  const Rule r = rule;  // local copies: see apply_rule
+  const slot_arrays<T, Rule::slots> state = s;
   bool finite = true;
   for (std::size_t k = 0; k < MK; ++k)
     for (std::size_t j = 0; j < NV; ++j)
-      finite &= update_one(simd<Arch>{}, rule, w, V::load_aligned(g + (k * NV + j) * W), s, offset + k * NPad + j * W);
+      finite &= update_one(simd<Arch>{}, r, w, V::load_aligned(g + (k * NV + j) * W), state, offset + k * NPad + j * W);
   return finite;
 }
 

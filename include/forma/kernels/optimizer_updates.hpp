@@ -3,6 +3,8 @@
 // of (weight, gradient, state slots) written once for scalars and SIMD
 // vectors alike; apply_rule runs it over flat arrays and the fused dense
 // kernel (dense_weight_update) runs it on gradient tiles still in registers.
+// The SIMD forms name every fused multiply-add, so the compiler's choice of
+// contractions cannot differ between the two and both give the same bits.
 // A new value is stored only if it and the new state are finite, so a
 // diverging step never replaces a finite weight; each kernel returns whether
 // every value was.
@@ -11,6 +13,7 @@
 #include <cstddef>
 
 #include "forma/kernels/backend.hpp"
+#include "forma/kernels/root_quotient.hpp"
 #include "forma/kernels/static_for.hpp"
 
 namespace forma::kernels {
@@ -22,7 +25,7 @@ struct plain_sgd_rule {
   T lr;
   template <class V>
   FORMA_ALWAYS_INLINE V operator()(V w, V g, V*) const noexcept {
-    return w - V(lr) * g;
+    return kernels::fma(V(-lr), g, w);
   }
 };
 
@@ -37,9 +40,10 @@ struct sgd_rule {
   constexpr sgd_rule<U> as() const noexcept { return {static_cast<U>(lr), static_cast<U>(momentum), nesterov}; }
   template <class V>
   FORMA_ALWAYS_INLINE V operator()(V w, V g, V* s) const noexcept {
-    if (momentum == T(0)) return w - V(lr) * g;
-    s[0] = V(momentum) * s[0] - V(lr) * g;
-    return nesterov ? w + V(momentum) * s[0] - V(lr) * g : w + s[0];
+    if (momentum == T(0)) return kernels::fma(V(-lr), g, w);
+    const V step = V(-lr) * g;
+    s[0] = kernels::fma(V(momentum), s[0], step);
+    return nesterov ? kernels::fma(V(momentum), s[0], w + step) : w + s[0];
   }
 };
 
@@ -55,10 +59,9 @@ struct adam_rule {
   }
   template <class V>
   FORMA_ALWAYS_INLINE V operator()(V w, V g, V* s) const noexcept {
-    using std::sqrt;
-    s[0] = V(b1) * s[0] + V(T(1) - b1) * g;
-    s[1] = V(b2) * s[1] + V(T(1) - b2) * g * g;
-    return w - V(lr_t) * s[0] / (sqrt(s[1]) + V(eps));
+    s[0] = kernels::fma(V(b1), s[0], V(T(1) - b1) * g);
+    s[1] = kernels::fma(V(b2), s[1], V(T(1) - b2) * g * g);
+    return kernels::fma(V(-lr_t), over_root(s[0], s[1], eps), w);
   }
 };
 
@@ -74,9 +77,8 @@ struct rmsprop_rule {
   }
   template <class V>
   FORMA_ALWAYS_INLINE V operator()(V w, V g, V* s) const noexcept {
-    using std::sqrt;
-    s[0] = V(rho) * s[0] + V(T(1) - rho) * g * g;
-    return w - V(lr) * g / (sqrt(s[0]) + V(eps));
+    s[0] = kernels::fma(V(rho), s[0], V(T(1) - rho) * g * g);
+    return kernels::fma(V(-lr), over_root(g, s[0], eps), w);
   }
 };
 
@@ -102,10 +104,30 @@ FORMA_ALWAYS_INLINE bool update_one(scalar, const Rule& rule, T* w, T g, const s
 }
 
 #if !defined(FORMA_SCALAR_ONLY)
-// True in the lanes where x is finite: x - x is 0 there and NaN for inf or NaN.
-template <class V>
-inline auto finite_lanes(V x) noexcept {
-  return (x - x) == V(0);
+// True in the lanes where w and every slot are finite: 0 * x is 0 for a
+// finite x and NaN for inf or NaN, and NaN survives the sum (one compare
+// for all of them: AVX-512 runs vector work on two ports only).
+template <std::size_t Slots, class V>
+FORMA_ALWAYS_INLINE auto finite_lanes(V w, const V* s) noexcept {
+  using T = typename V::value_type;
+  V zero_if_finite = w * V(T(0));
+  static_for<Slots>([&](auto k) { zero_if_finite = kernels::fma(s[k], V(T(0)), zero_if_finite); });
+  return zero_if_finite == V(T(0));
+}
+
+// x where ok, old elsewhere, stored at p. AVX-512 stores under the mask
+// itself, which saves a blend per array.
+template <class T, class Arch>
+FORMA_ALWAYS_INLINE void store_where(xsimd::batch_bool<T, Arch> ok, xsimd::batch<T, Arch> x,
+                                     xsimd::batch<T, Arch> old, T* p) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && std::is_same_v<T, float>)
+    _mm512_mask_storeu_ps(p, ok, x);
+  else if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && std::is_same_v<T, double>)
+    _mm512_mask_storeu_pd(p, ok, x);
+  else
+#endif
+    xsimd::select(ok, x, old).store_unaligned(p);
 }
 
 template <class Arch, class T, class Rule>
@@ -116,10 +138,9 @@ FORMA_ALWAYS_INLINE bool update_one(simd<Arch>, const Rule& rule, T* w, xsimd::b
   static_for<Rule::slots>([&](auto k) { so[k] = sn[k] = V::load_unaligned(s[k] + i); });
   const V wo = V::load_unaligned(w + i);
   const V wn = rule(wo, g, sn);
-  auto ok = finite_lanes(wn);
-  static_for<Rule::slots>([&](auto k) { ok = ok && finite_lanes(sn[k]); });
-  static_for<Rule::slots>([&](auto k) { xsimd::select(ok, sn[k], so[k]).store_unaligned(s[k] + i); });
-  xsimd::select(ok, wn, wo).store_unaligned(w + i);
+  const auto ok = finite_lanes<Rule::slots>(wn, sn);
+  static_for<Rule::slots>([&](auto k) { store_where(ok, sn[k], so[k], s[k] + i); });
+  store_where(ok, wn, wo, w + i);
   return xsimd::all(ok);
 }
 #endif
@@ -142,10 +163,14 @@ template <class T, class Rule, class Arch>
 inline bool apply_rule(simd<Arch>, const Rule& rule, T* w, const T* g, const slot_arrays<T, Rule::slots>& s,
                        std::size_t n) noexcept {
   using V = xsimd::batch<T, Arch>;
+  // Local copies: the stores through w could alias a caller's rule or
+  // pointers, and would force their reload every vector.
+  const Rule r = rule;
+  const slot_arrays<T, Rule::slots> state = s;
   bool finite = true;
   std::size_t i = 0;
   for (; i + V::size <= n; i += V::size)
-    finite &= detail::update_one(simd<Arch>{}, rule, w, V::load_unaligned(g + i), s, i);
+    finite &= detail::update_one(simd<Arch>{}, r, w, V::load_unaligned(g + i), state, i);
   slot_arrays<T, Rule::slots> rest;
   for (std::size_t k = 0; k < Rule::slots; ++k) rest[k] = s[k] + i;
   return apply_rule(scalar{}, rule, w + i, g + i, rest, n - i) && finite;
