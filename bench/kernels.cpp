@@ -1,7 +1,9 @@
 // The first layer of the CIFAR-shaped seed step, kernel by kernel: what the
-// README's account of the step rests on (the weight-gradient product alone,
-// Adam's update over the layer as a memory stream, the two fused, and what
-// subnormal moments cost Adam without the flush training sets).
+// README's account of the step rests on (the forward product with its
+// weights streamed from L3 and with weights that fit L2, the weight-gradient
+// product alone, Adam's update over the layer and over weights in L1, the
+// gradient and update fused, and what subnormal moments cost Adam without
+// the flush training sets).
 //   build/bench/bench/bench_mlp --benchmark_filter=kernel/
 #include <benchmark/benchmark.h>
 
@@ -10,7 +12,9 @@
 #include <memory>
 #include <new>
 
+#include <forma/activations/activations.hpp>
 #include <forma/core/flush_denormals.hpp>
+#include <forma/kernels/dense.hpp>
 #include <forma/kernels/dense_backward.hpp>
 
 #include "bench_support.hpp"
@@ -47,6 +51,22 @@ void weight_grad(benchmark::State& state) {
 }
 BENCHMARK(weight_grad)->Name("kernel/weight_grad/cifar")->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+// The first layer's forward product at batch 32 (ReLU fused), over Columns
+// of its 200: all of them (2.6 MB of weights, more than L2 holds, so each
+// repetition streams them from L3) or 96 (1.2 MB, which stay in L2).
+template <std::size_t Columns>
+void forward(benchmark::State& state) {
+  constexpr std::size_t n = padded<float>(Columns);
+  aligned_floats a(R * K, 0.5f), w(K * n, 0.01f), b(n, 0.0f), c(R * n, 0.0f);
+  for (auto _ : state) {
+    kernels::dense_forward<K, n, K, n, ReLU>(kernels::native{}, R, a.p, w.p, b.p, c.p);
+    benchmark::ClobberMemory();
+  }
+  bench::flops_counter(state, 2.0 * K * n * R);
+}
+BENCHMARK(forward<bench::cifar.hidden1>)->Name("kernel/forward/cifar")->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(forward<96>)->Name("kernel/forward/cifar_96_columns_in_l2")->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 // Reads w, g, m, v and writes w, m, v: 7 x 4 bytes a weight.
 // Gradients equal to the first moments keep the moments where they start.
 void adam_update(benchmark::State& state) {
@@ -60,6 +80,23 @@ void adam_update(benchmark::State& state) {
 }
 BENCHMARK(adam_update)->Name("kernel/adam_update/cifar")->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+
+// Adam's update over 1024 weights, which stay in L1 with their state: what
+// the rule's arithmetic costs a vector when memory costs nothing.
+void adam_update_in_l1(benchmark::State& state) {
+  const ScopedFlushDenormals flush;
+  constexpr std::size_t n = 1024;
+  aligned_floats w(n, 0.1f), g(n, 1e-3f), m(n, 1e-3f), v(n, 1e-4f);
+  for (auto _ : state) {
+    kernels::apply_rule(kernels::native{}, adam, w.p, g.p, {m.p, v.p}, n);
+    benchmark::ClobberMemory();
+  }
+  // Per 16 weights: one cache line of each array, one AVX-512 vector.
+  state.counters["ns/16 weights"] = benchmark::Counter(double(n) / 16,
+                                                   benchmark::Counter::kIsIterationInvariantRate |
+                                                       benchmark::Counter::kInvert);
+}
+BENCHMARK(adam_update_in_l1)->Name("kernel/adam_update_in_l1")->Unit(benchmark::kNanosecond)->UseRealTime();
 
 // First moments already subnormal (as for dead units after a few hundred
 // steps), without the flush: every operation on them takes an assist.

@@ -108,6 +108,12 @@ TEMPLATE_TEST_CASE("dense_forward matches a double reference on awkward sizes", 
   check_dense<T, 300, 200, 1, 1, ReLU>(relu);                      // matrix-vector, many column vectors
   check_dense<T, 300, 200, 32, 32, Linear>(identity);              // large
   check_dense<T, 150, 10, 5, 32, Tanh>([](double x) { return std::tanh(x); });  // a last partial batch
+  // Several passes over W's rows (forward_pass_rows: 215 a pass in float),
+  // the activation after the last only.
+  check_dense<T, 1000, 300, 37, 40, ReLU>(relu);
+#if !defined(FORMA_SCALAR_ONLY)
+  static_assert(kernels::detail::forward_pass_rows<1000, padded<T>(300), T> < 1000 / 2);
+#endif
 }
 
 namespace {

@@ -44,18 +44,22 @@ inline void dense_forward(scalar, std::size_t rows, const T* a, const T* w, cons
 #if !defined(FORMA_SCALAR_ONLY)
 namespace detail {
 
-// One MR x NV tile of C (NV vectors wide), accumulated in registers over all K.
+// One MR x NV tile of C (NV vectors wide), accumulated in registers over
+// rows [k0, k1) of W: from the bias when k0 is 0, else from C (the sums of
+// the rows before: the order of the sum is the same either way), and
+// through the activation when k1 is K.
 template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
           std::size_t LdA, std::size_t LdC, class Act, class T>
-inline void dense_tile(const T* a, const T* w, const T* bias, T* c) noexcept {
+inline void dense_tile(const T* a, const T* w, const T* bias, T* c, std::size_t k0, std::size_t k1) noexcept {
   using V = xsimd::batch<T, Arch>;
   constexpr std::size_t W = V::size;
   V acc[MR * NV];
-  static_for<NV>([&](auto j) {
-    const V b = V::load_aligned(bias + j * W);
-    static_for<MR>([&](auto r) { acc[r * NV + j] = b; });
+  static_for<MR>([&](auto r) {
+    static_for<NV>([&](auto j) {
+      acc[r * NV + j] = k0 == 0 ? V::load_aligned(bias + j * W) : V::load_aligned(c + r * LdC + j * W);
+    });
   });
-  for (std::size_t k = 0; k < K; ++k) {
+  for (std::size_t k = k0; k < k1; ++k) {
     const T* wk = w + k * NPad;
     if constexpr (K > 256 && MR > 1) static_for<NV>([&](auto j) { __builtin_prefetch(wk + 24 * NPad + j * W); });
     V wv[NV];
@@ -66,7 +70,10 @@ inline void dense_tile(const T* a, const T* w, const T* bias, T* c) noexcept {
     });
   }
   static_for<MR>([&](auto r) {
-    static_for<NV>([&](auto j) { Act::f(acc[r * NV + j]).store_aligned(c + r * LdC + j * W); });
+    static_for<NV>([&](auto j) {
+      const V x = acc[r * NV + j];
+      (k1 == K ? Act::f(x) : x).store_aligned(c + r * LdC + j * W);
+    });
   });
 }
 
@@ -74,11 +81,11 @@ inline void dense_tile(const T* a, const T* w, const T* bias, T* c) noexcept {
 // remaining rows (fewer than MR, a runtime count).
 template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
           std::size_t LdA, std::size_t LdC, class Act, class T>
-inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T* bias,
-                               T* c) noexcept {
+inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T* bias, T* c, std::size_t k0,
+                               std::size_t k1) noexcept {
   std::size_t r = 0;
   for (; r + MR <= rows; r += MR)
-    dense_tile<Arch, MR, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC);
+    dense_tile<Arch, MR, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC, k0, k1);
   // The rest (fewer than MR rows: a last partial batch) as tiles of 4, 2
   // and 1 rows: three instantiations of the tile instead of MR - 1, which
   // is much of a layer's compile time.
@@ -88,31 +95,45 @@ inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T
     constexpr std::size_t h = std::size_t{4} >> i;
     if constexpr (h < MR) {
       if (left & h) {
-        dense_tile<Arch, h, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC);
+        dense_tile<Arch, h, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC, k0, k1);
         r += h;
       }
     }
   });
 }
 
+// Rows of W a pass over all column blocks takes: about 256 KB of them.
+// One pass over all of K per column block reads every line of W's rows (the
+// L2 streamer fetches the lines between a block's), and when W is larger
+// than L2 those lines are gone before their block comes: the CIFAR first
+// layer at batch 32 ran at 114 GFLOP/s, and at 141 in passes of 256 KB
+// (`kernel/forward/cifar`; 165 when the weights fit L2).
+template <std::size_t K, std::size_t NPad, class T>
+inline constexpr std::size_t forward_pass_rows = std::max<std::size_t>(64, (std::size_t{256} << 10) / (NPad * sizeof(T)));
+
 // Column vectors [v0, v1): blocks of NV, then the rest (fewer than NV, a
-// runtime count when threads share the columns) by a block of that width.
+// runtime count when threads share the columns) by a block of that width;
+// all of them a pass of rows of W at a time.
 template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
           std::size_t LdA, std::size_t LdC, class Act, class T>
 inline void dense_columns(std::size_t rows, const T* a, const T* w, const T* bias, T* c, std::size_t v0,
                           std::size_t v1) noexcept {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
-  std::size_t j = v0;
-  for (; j + NV <= v1; j += NV)
-    dense_column_block<Arch, MR, NV, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W, c + j * W);
-  const std::size_t left = v1 - j;
-  static_for<NV>([&](auto n) {
-    if constexpr (n > 0) {
-      if (left == n)
-        dense_column_block<Arch, MR, decltype(n)::value, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W,
-                                                                                 c + j * W);
-    }
-  });
+  constexpr std::size_t pass = forward_pass_rows<K, NPad, T>;
+  for (std::size_t k0 = 0; k0 < K; k0 += pass) {
+    const std::size_t k1 = std::min(K, k0 + pass);
+    std::size_t j = v0;
+    for (; j + NV <= v1; j += NV)
+      dense_column_block<Arch, MR, NV, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W, c + j * W, k0, k1);
+    const std::size_t left = v1 - j;
+    static_for<NV>([&](auto n) {
+      if constexpr (n > 0) {
+        if (left == n)
+          dense_column_block<Arch, MR, decltype(n)::value, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W,
+                                                                                   c + j * W, k0, k1);
+      }
+    });
+  }
 }
 
 // 8 x 3 tiles on 32 registers (24 accumulators, 3 weight vectors, a
