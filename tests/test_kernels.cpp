@@ -343,8 +343,9 @@ TEMPLATE_TEST_CASE("optimizer updates refuse a second moment that overflows", "[
   const kernels::adam_rule<T> adam{T(0.01), T(0.9), T(0.999), T(1e-7)};
   for (auto b : {0, 1}) {
     auto w1 = w, m1 = m, v1 = v;
-    const bool finite = b ? kernels::apply_rule(kernels::native{}, adam, w1.data(), g.data(), {m1.data(), v1.data()}, n)
-                          : kernels::apply_rule(kernels::scalar{}, adam, w1.data(), g.data(), {m1.data(), v1.data()}, n);
+    const kernels::slot_arrays<T, 2> slots{m1.data(), v1.data()};
+    const bool finite = b ? kernels::apply_rule(kernels::native{}, adam, w1.data(), g.data(), slots, n)
+                          : kernels::apply_rule(kernels::scalar{}, adam, w1.data(), g.data(), slots, n);
     CHECK_FALSE(finite);
     CHECK(w1[4] == w[4]);
     CHECK(m1[4] == m[4]);
@@ -388,8 +389,8 @@ TEST_CASE("over_root is within 4 ulp of the exact quotient", "[kernels]") {
 #endif
     for (std::size_t i = 0; i < W; ++i) {
       const double exact = double(x[i]) / (std::sqrt(double(v[i])) + double(eps));
-      if (!(std::abs(exact) >= std::numeric_limits<float>::min() && std::abs(exact) <= std::numeric_limits<float>::max()))
-        continue;
+      const double size = std::abs(exact);
+      if (!(size >= std::numeric_limits<float>::min() && size <= std::numeric_limits<float>::max())) continue;
       ++checked;
       zero_v += v[i] == 0.0f;
       worst = std::max(worst, ulps(q[i], exact));

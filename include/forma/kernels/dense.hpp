@@ -15,6 +15,7 @@
 // resolved at compile time.
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 #include "forma/kernels/backend.hpp"
 #include "forma/kernels/static_for.hpp"
@@ -47,18 +48,36 @@ namespace detail {
 // One MR x NV tile of C (NV vectors wide), accumulated in registers over
 // rows [k0, k1) of W: from the bias when k0 is 0, else from C (the sums of
 // the rows before: the order of the sum is the same either way), and
-// through the activation when k1 is K.
+// through the activation when k1 is K. Without Passes, k0 is 0 and k1 is K
+// (most layers: one tile body less to compile).
 template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
-          std::size_t LdA, std::size_t LdC, class Act, class T>
+          std::size_t LdA, std::size_t LdC, class Act, bool Passes, class T>
 inline void dense_tile(const T* a, const T* w, const T* bias, T* c, std::size_t k0, std::size_t k1) noexcept {
   using V = xsimd::batch<T, Arch>;
   constexpr std::size_t W = V::size;
+  if constexpr (!Passes) k0 = 0, k1 = K;
   V acc[MR * NV];
-  static_for<MR>([&](auto r) {
+  auto from_bias = [&] {
     static_for<NV>([&](auto j) {
-      acc[r * NV + j] = k0 == 0 ? V::load_aligned(bias + j * W) : V::load_aligned(c + r * LdC + j * W);
+      const V b = V::load_aligned(bias + j * W);
+      static_for<MR>([&](auto r) { acc[r * NV + j] = b; });
     });
-  });
+  };
+  auto from_c = [&] {
+    static_for<MR>([&](auto r) {
+      static_for<NV>([&](auto j) { acc[r * NV + j] = V::load_aligned(c + r * LdC + j * W); });
+    });
+  };
+  // (Written out per case: a choice per element doubled the -O0 compile
+  // time of the 30-layer MLP's tiles.)
+  if constexpr (Passes) {
+    if (k0 == 0)
+      from_bias();
+    else
+      from_c();
+  } else {
+    from_bias();
+  }
   for (std::size_t k = k0; k < k1; ++k) {
     const T* wk = w + k * NPad;
     if constexpr (K > 256 && MR > 1) static_for<NV>([&](auto j) { __builtin_prefetch(wk + 24 * NPad + j * W); });
@@ -69,23 +88,35 @@ inline void dense_tile(const T* a, const T* w, const T* bias, T* c, std::size_t 
       static_for<NV>([&](auto j) { acc[r * NV + j] = kernels::fma(av, wv[j], acc[r * NV + j]); });
     });
   }
-  static_for<MR>([&](auto r) {
-    static_for<NV>([&](auto j) {
-      const V x = acc[r * NV + j];
-      (k1 == K ? Act::f(x) : x).store_aligned(c + r * LdC + j * W);
+  auto store = [&](auto activate) {
+    static_for<MR>([&](auto r) {
+      static_for<NV>([&](auto j) {
+        if constexpr (decltype(activate)::value)
+          Act::f(acc[r * NV + j]).store_aligned(c + r * LdC + j * W);
+        else
+          acc[r * NV + j].store_aligned(c + r * LdC + j * W);
+      });
     });
-  });
+  };
+  if constexpr (Passes) {
+    if (k1 == K)
+      store(std::true_type{});
+    else
+      store(std::false_type{});
+  } else {
+    store(std::true_type{});
+  }
 }
 
 // All rows for one block of NV column vectors: full MR-row tiles, then the
 // remaining rows (fewer than MR, a runtime count).
 template <class Arch, std::size_t MR, std::size_t NV, std::size_t K, std::size_t NPad,
-          std::size_t LdA, std::size_t LdC, class Act, class T>
+          std::size_t LdA, std::size_t LdC, class Act, bool Passes, class T>
 inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T* bias, T* c, std::size_t k0,
                                std::size_t k1) noexcept {
   std::size_t r = 0;
   for (; r + MR <= rows; r += MR)
-    dense_tile<Arch, MR, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC, k0, k1);
+    dense_tile<Arch, MR, NV, K, NPad, LdA, LdC, Act, Passes>(a + r * LdA, w, bias, c + r * LdC, k0, k1);
   // The rest (fewer than MR rows: a last partial batch) as tiles of 4, 2
   // and 1 rows: three instantiations of the tile instead of MR - 1, which
   // is much of a layer's compile time.
@@ -95,7 +126,7 @@ inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T
     constexpr std::size_t h = std::size_t{4} >> i;
     if constexpr (h < MR) {
       if (left & h) {
-        dense_tile<Arch, h, NV, K, NPad, LdA, LdC, Act>(a + r * LdA, w, bias, c + r * LdC, k0, k1);
+        dense_tile<Arch, h, NV, K, NPad, LdA, LdC, Act, Passes>(a + r * LdA, w, bias, c + r * LdC, k0, k1);
         r += h;
       }
     }
@@ -109,7 +140,8 @@ inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T
 // layer at batch 32 ran at 114 GFLOP/s, and at 141 in passes of 256 KB
 // (`kernel/forward/cifar`; 165 when the weights fit L2).
 template <std::size_t K, std::size_t NPad, class T>
-inline constexpr std::size_t forward_pass_rows = std::max<std::size_t>(64, (std::size_t{256} << 10) / (NPad * sizeof(T)));
+inline constexpr std::size_t forward_pass_rows =
+    std::max<std::size_t>(64, (std::size_t{256} << 10) / (NPad * sizeof(T)));
 
 // Column vectors [v0, v1): blocks of NV, then the rest (fewer than NV, a
 // runtime count when threads share the columns) by a block of that width;
@@ -120,17 +152,19 @@ inline void dense_columns(std::size_t rows, const T* a, const T* w, const T* bia
                           std::size_t v1) noexcept {
   constexpr std::size_t W = xsimd::batch<T, Arch>::size;
   constexpr std::size_t pass = forward_pass_rows<K, NPad, T>;
+  constexpr bool passes = K > pass;
   for (std::size_t k0 = 0; k0 < K; k0 += pass) {
     const std::size_t k1 = std::min(K, k0 + pass);
     std::size_t j = v0;
     for (; j + NV <= v1; j += NV)
-      dense_column_block<Arch, MR, NV, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W, c + j * W, k0, k1);
+      dense_column_block<Arch, MR, NV, K, NPad, LdA, LdC, Act, passes>(rows, a, w + j * W, bias + j * W, c + j * W,
+                                                                       k0, k1);
     const std::size_t left = v1 - j;
     static_for<NV>([&](auto n) {
       if constexpr (n > 0) {
         if (left == n)
-          dense_column_block<Arch, MR, decltype(n)::value, K, NPad, LdA, LdC, Act>(rows, a, w + j * W, bias + j * W,
-                                                                                   c + j * W, k0, k1);
+          dense_column_block<Arch, MR, decltype(n)::value, K, NPad, LdA, LdC, Act, passes>(
+              rows, a, w + j * W, bias + j * W, c + j * W, k0, k1);
       }
     });
   }

@@ -171,7 +171,8 @@ inline bool weight_update_tile(std::size_t rows, const T* a, const T* dz, T* w, 
   bool finite = true;
   for (std::size_t k = 0; k < MK; ++k)
     for (std::size_t j = 0; j < NV; ++j)
-      finite &= update_one(simd<Arch>{}, r, w, V::load_aligned(g + (k * NV + j) * W), state, offset + k * NPad + j * W);
+      finite &= update_one(simd<Arch>{}, r, w, V::load_aligned(g + (k * NV + j) * W), state,
+                           offset + k * NPad + j * W);
   return finite;
 }
 
