@@ -8,6 +8,7 @@
 //   build/bench/bench/bench_mlp --benchmark_filter=kernel/
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <limits>
 #include <memory>
@@ -15,10 +16,10 @@
 
 #include <forma/activations/activations.hpp>
 #include <forma/core/flush_denormals.hpp>
-#include <forma/core/share.hpp>
 #include <forma/core/thread_pool.hpp>
 #include <forma/kernels/dense.hpp>
 #include <forma/kernels/dense_backward.hpp>
+#include <forma/layers/dense.hpp>
 
 #include "bench_support.hpp"
 #include "mlp_shapes.hpp"
@@ -126,36 +127,27 @@ void fused_update(benchmark::State& state) {
 BENCHMARK(fused_update)->Name("kernel/fused_weight_update/cifar")->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // The first layer's products on a pool of `threads`, shared as a trainer
-// shares them (Dense::bind): the forward by whole 64-byte lines of columns
-// (the line left over by rows of the batch), the update by rows of W. Which
-// selects the forward (1), the update (2) or the update then the forward
-// (3): the order of a training step, where the update has just streamed W
-// and its moments through the caches.
+// shares them (Dense's forward_share and update_share: the forward by whole
+// 64-byte lines of columns, the update by rows of W). Which selects the
+// forward (1), the update (2) or the update then the forward (3): the order
+// of a training step, where the update has just streamed W and its moments
+// through the caches.
 void shared_products(benchmark::State& state) {
+  using FirstLayer = Dense<bench::cifar.hidden1, ReLU>::bind<Shape<K>, float>;
+  constexpr std::size_t all = FirstLayer::params::kernel_size + N;  // kernel and bias
   const ScopedFlushDenormals flush;
   const auto threads = static_cast<std::size_t>(state.range(0));
   const auto which = state.range(1);
-  aligned_floats a(R * K, 0.5f), dz(R * N, 0.25f), w(size, 0.01f), b(N, 0.0f), c(R * N, 0.0f), m(size, 1e-3f),
-      v(size, 1e-4f);
-  constexpr std::size_t line = 64 / sizeof(float), lines = N / line;
+  aligned_floats a(R * K, 0.5f), dz(R * N, 0.25f), c(R * N, 0.0f), m(all, 1e-3f), v(all, 1e-4f);
+  const auto p = std::make_unique<FirstLayer::params>();
+  std::fill(p->data, p->data + all, 0.01f);
   ThreadPool pool(threads);
   auto job = [&](std::size_t i) noexcept {
     const ScopedFlushDenormals flush_here;
-    const std::size_t n = pool.size();
-    if (which & 2) {
-      const share rows = share_of(K, line, i, n);
-      kernels::dense_weight_update<K, N, K>(kernels::native{}, R, a.p, dz.p, w.p, {m.p, v.p}, adam, rows.begin,
-                                            rows.end);
-    }
-    if (which & 1) {
-      const std::size_t per = lines / n, rest = lines / n * n * line;
-      kernels::dense_forward<K, N, K, N, ReLU>(kernels::native{}, R, a.p, w.p, b.p, c.p, i * per * line,
-                                               (i + 1) * per * line);
-      const share part = share_of(R, 1, i, n);
-      if (rest < N && part.begin < part.end)
-        kernels::dense_forward<K, N, K, N, ReLU>(kernels::native{}, part.end - part.begin, a.p + part.begin * K, w.p,
-                                                 b.p, c.p + part.begin * N, rest, N);
-    }
+    if (which & 2)
+      FirstLayer::update_share<kernels::native, K, false>(*p, {m.p, v.p}, adam, R, a.p, dz.p, nullptr, i,
+                                                          pool.size());
+    if (which & 1) FirstLayer::forward_share<kernels::native, K>(*p, R, a.p, c.p, i, pool.size());
   };
   for (auto _ : state) {
     pool.run(job);

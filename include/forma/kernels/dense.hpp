@@ -138,7 +138,8 @@ inline void dense_column_block(std::size_t rows, const T* a, const T* w, const T
 // L2 streamer fetches the lines between a block's), and when W is larger
 // than L2 those lines are gone before their block comes: the CIFAR first
 // layer at batch 32 ran at 114 GFLOP/s, and at 141 in passes of 256 KB
-// (`kernel/forward/cifar`; 165 when the weights fit L2).
+// (`kernel/forward/cifar`; `kernel/forward/cifar_96_columns_in_l2`, whose
+// weights fit L2, runs at 157-168).
 template <std::size_t K, std::size_t NPad, class T>
 inline constexpr std::size_t forward_pass_rows =
     std::max<std::size_t>(64, (std::size_t{256} << 10) / (NPad * sizeof(T)));

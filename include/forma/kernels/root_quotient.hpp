@@ -1,14 +1,14 @@
 #pragma once
 // x / (sqrt(v) + eps): the step of Adam and RMSprop, for v >= 0 and eps > 0.
 //
-// On AVX-512 in float, the divider's square root and division cost about 20
-// cycles a vector (VSQRTPS and VDIVPS share one unit), three times the rest
-// of Adam's rule: an update over weights already in L1 took 7.7 ns a vector.
-// There the root and the reciprocal start from the 14-bit estimates
-// (VRSQRT14PS, VRCP14PS) and one Newton step each brings them to float
-// precision: within 4 ulp of the correctly rounded quotient, where IEEE
-// sqrt and division are within 1 (test_kernels.cpp checks the bound over
-// the whole exponent range). Other targets and double use sqrt and division.
+// On AVX-512 in float, VSQRTPS and VDIVPS share one divider unit and were
+// much of the cost of Adam's rule on weights already in L1
+// (kernel/adam_update_in_l1). There the root and the reciprocal start from
+// the 14-bit estimates (VRSQRT14PS, VRCP14PS) and one Newton step each
+// brings them to float precision: within 4 ulp of the exact quotient, where
+// IEEE sqrt, add and divide take up to about 2.4 (test_kernels.cpp checks
+// both over the whole exponent range). Other targets and double use sqrt
+// and division.
 #include <cmath>
 
 #include "forma/kernels/backend.hpp"
