@@ -127,8 +127,9 @@ void fused_update(benchmark::State& state) {
 BENCHMARK(fused_update)->Name("kernel/fused_weight_update/cifar")->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // The first layer's products on a pool of `threads`, shared as a trainer
-// shares them (Dense's forward_share and update_share: the forward by whole
-// 64-byte lines of columns, the update by rows of W). Which selects the
+// shares them (Dense's forward_share, forward_finish and update_share: the
+// update by rows of W, the forward by the same two halves of W's rows, then
+// their sums added). Which selects the
 // forward (1), the update (2) or the update then the forward (3): the order
 // of a training step, where the update has just streamed W and its moments
 // through the caches.
@@ -138,7 +139,8 @@ void shared_products(benchmark::State& state) {
   const ScopedFlushDenormals flush;
   const auto threads = static_cast<std::size_t>(state.range(0));
   const auto which = state.range(1);
-  aligned_floats a(R * K, 0.5f), dz(R * N, 0.25f), c(R * N, 0.0f), m(all, 1e-3f), v(all, 1e-4f);
+  aligned_floats a(R * K, 0.5f), dz(R * N, 0.25f), c(R * N, 0.0f), scratch(R * N, 0.0f), m(all, 1e-3f),
+      v(all, 1e-4f);
   const auto p = std::make_unique<FirstLayer::params>();
   std::fill(p->data, p->data + all, 0.01f);
   ThreadPool pool(threads);
@@ -147,10 +149,11 @@ void shared_products(benchmark::State& state) {
     if (which & 2)
       FirstLayer::update_share<kernels::native, K, false>(*p, {m.p, v.p}, adam, R, a.p, dz.p, nullptr, i,
                                                           pool.size());
-    if (which & 1) FirstLayer::forward_share<kernels::native, K>(*p, R, a.p, c.p, i, pool.size());
+    if (which & 1) FirstLayer::forward_share<kernels::native, K>(*p, R, a.p, c.p, scratch.p, i, pool.size());
   };
   for (auto _ : state) {
     pool.run(job);
+    if (which & 1) FirstLayer::forward_finish<kernels::native>(R, c.p, scratch.p);
     benchmark::ClobberMemory();
   }
   bench::flops_counter(state, 2.0 * K * N * R * ((which & 1) + (which >> 1 & 1)));

@@ -62,22 +62,25 @@ void check_dense(Ref act_ref) {
   kernels::dense_forward<K, np, lda, np, Act>(kernels::scalar{}, Rows, a.p, w.p, bias.p, c_scalar.p);
 
   const double eps = std::numeric_limits<T>::epsilon();
-  for (std::size_t r = 0; r < Rows; ++r) {
-    for (std::size_t j = 0; j < N; ++j) {
-      double sum = bias.p[j], magnitude = std::abs(double(bias.p[j]));
-      for (std::size_t k = 0; k < K; ++k) {
-        sum += double(a.p[r * lda + k]) * double(w.p[k * np + j]);
-        magnitude += std::abs(double(a.p[r * lda + k]) * double(w.p[k * np + j]));
+  auto check = [&](const aligned_buffer<T>& c) {
+    for (std::size_t r = 0; r < Rows; ++r) {
+      for (std::size_t j = 0; j < N; ++j) {
+        double sum = bias.p[j], magnitude = std::abs(double(bias.p[j]));
+        for (std::size_t k = 0; k < K; ++k) {
+          sum += double(a.p[r * lda + k]) * double(w.p[k * np + j]);
+          magnitude += std::abs(double(a.p[r * lda + k]) * double(w.p[k * np + j]));
+        }
+        const double expected = act_ref(sum);
+        const double tol = (K + 2) * eps * magnitude + 4 * eps;
+        INFO("row " << r << " column " << j);
+        REQUIRE(std::abs(c.p[r * np + j] - expected) <= tol);
       }
-      const double expected = act_ref(sum);
-      const double tol = (K + 2) * eps * magnitude + 4 * eps;
-      INFO("row " << r << " column " << j);
-      REQUIRE(std::abs(c_native.p[r * np + j] - expected) <= tol);
-      REQUIRE(std::abs(c_scalar.p[r * np + j] - expected) <= tol);
     }
-  }
-  // The rows past the runtime count are the buffer's: never written.
-  for (std::size_t i = Rows * np; i < Cap * np; ++i) REQUIRE(std::isnan(c_native.p[i]));
+    // The rows past the runtime count are the buffer's: never written.
+    for (std::size_t i = Rows * np; i < Cap * np; ++i) REQUIRE(std::isnan(c.p[i]));
+  };
+  check(c_native);
+  check(c_scalar);
 
   // In column pieces of whole 64-byte lines, as threads take them: the same
   // values exactly, and nothing written outside a piece.
@@ -93,6 +96,31 @@ void check_dense(Ref act_ref) {
       for (std::size_t j = 0; j < np; ++j) REQUIRE(c_parts.p[r * np + j] == c_native.p[r * np + j]);
     for (std::size_t i = Rows * np; i < Cap * np; ++i) REQUIRE(std::isnan(c_parts.p[i]));
   }
+
+  // In two halves of W's rows (a first one empty when K is below a line),
+  // as threads share a large kernel: each half summed alone, then added and
+  // activated; the halves' column pieces give the same values exactly.
+  auto halves = [&](auto backend, std::size_t pieces, aligned_buffer<T>& first) {
+    aligned_buffer<T> second(Cap * np);
+    for (std::size_t h = 0; h < 2; ++h) {
+      const share k = share_of(K, line, h, 2);
+      for (std::size_t i = 0; i < pieces; ++i) {
+        const share piece = share_of(np, line, i, pieces);
+        kernels::dense_forward_part<K, np, lda, np, Act>(backend, Rows, a.p, w.p, h == 0 ? bias.p : nullptr,
+                                                         h == 0 ? first.p : second.p, piece.begin, piece.end, k.begin,
+                                                         k.end);
+      }
+    }
+    kernels::dense_forward_combine<np, np, Act>(backend, Rows, first.p, second.p);
+  };
+  aligned_buffer<T> halves_native(Cap * np), halves_scalar(Cap * np), halves_pieces(Cap * np);
+  halves(kernels::native{}, 1, halves_native);
+  halves(kernels::scalar{}, 1, halves_scalar);
+  halves(kernels::native{}, 3, halves_pieces);
+  check(halves_native);
+  check(halves_scalar);
+  for (std::size_t r = 0; r < Rows; ++r)
+    for (std::size_t j = 0; j < np; ++j) REQUIRE(halves_pieces.p[r * np + j] == halves_native.p[r * np + j]);
 }
 
 }  // namespace
@@ -112,7 +140,7 @@ TEMPLATE_TEST_CASE("dense_forward matches a double reference on awkward sizes", 
   // the activation after the last only.
   check_dense<T, 1000, 300, 37, 40, ReLU>(relu);
 #if !defined(FORMA_SCALAR_ONLY)
-  static_assert(kernels::detail::forward_pass_rows<1000, padded<T>(300), T> < 1000 / 2);
+  static_assert(kernels::forward_pass_rows<1000, padded<T>(300), T> < 1000 / 2);
 #endif
 }
 

@@ -285,14 +285,17 @@ TEST_CASE("training on 1, 2 or 3 threads gives bit-identical weights", "[trainin
   // backward; every sum keeps its order, so the results are the same bits.
   // Sizes large enough for the first two dense layers to be shared (the
   // last is too small and runs on one thread), and odd enough that the
-  // shares are uneven.
-  using Net = Sequential<Input<70>, Dense<130>, Activation<Tanh>, Dense<70, ReLU>, Dense<3, Softmax>>;
+  // shares are uneven. The first layer's kernel (1100 x 144 floats) is
+  // summed forward in two halves of its rows; the second's is not.
+  using Net = Sequential<Input<1100>, Dense<130>, Activation<Tanh>, Dense<70, ReLU>, Dense<3, Softmax>>;
+  static_assert(Dense<130>::bind<Shape<1100>, float>::forward_in_halves);
+  static_assert(!Dense<70, ReLU>::bind<Shape<130>, float>::forward_in_halves);
   SplitMix64 rng(9);
-  std::vector<Tensor<Shape<70>>> x(150);  // 150 = 4 x 32 + 22: a partial last batch
+  std::vector<Tensor<Shape<1100>>> x(150);  // 150 = 4 x 32 + 22: a partial last batch
   std::vector<Tensor<Shape<3>>> y(150);
   for (std::size_t i = 0; i < x.size(); ++i) {
     const std::size_t c = rng.next() % 3;
-    for (std::size_t k = 0; k < 70; ++k) x[i][k] = static_cast<float>(rng.uniform()) + (k % 3 == c ? 0.5f : 0.0f);
+    for (std::size_t k = 0; k < 1100; ++k) x[i][k] = static_cast<float>(rng.uniform()) + (k % 3 == c ? 0.5f : 0.0f);
     y[i][c] = 1.0f;
   }
   auto run = [&](std::size_t threads) {

@@ -115,22 +115,68 @@ struct Dense : callable_layer<Dense<Units, Act>> {
     }
     static constexpr std::size_t leftover_columns(std::size_t threads) noexcept { return lines / threads * threads * line; }
 
-    // Thread `index` of `threads`: its columns of the output, and its rows of
-    // the leftover columns. (A softmax needs whole rows: that layer does not
-    // offer this, and trainers share its rows as any layer's.)
+    // A kernel too large to stay in the caches between a training step's
+    // update and the next forward (more than one forward pass over it) is
+    // summed in two halves of its rows, split where update_share splits
+    // them for two threads: each of two threads then reads forward the half
+    // of the kernel it has just written. Shared by columns, half of what
+    // each thread read came from the other core: the CIFAR-10 first layer's
+    // update then forward took 532 us on two threads, 422 us by halves
+    // (`kernel/shared/cifar/threads:2/which:3`). The halves are added in the same order on any
+    // number of threads, so values do not depend on it; the inference
+    // forward sums in one run (its last bits may differ from training's).
+    static constexpr bool forward_in_halves = kernels::forward_in_passes<inputs, units_padded, T>;
+    static constexpr share forward_half(std::size_t h) noexcept { return share_of(inputs, line, h, 2); }
+
+    // Thread `index` of `threads`: its columns of the output (of a half with
+    // forward_in_halves, the second half's sums going to `scratch`, rows x
+    // units_padded), and its rows of the leftover columns. forward_finish
+    // then completes the output, once every thread is done. (A softmax
+    // needs whole rows: that layer does not offer this, and trainers share
+    // its rows as any layer's.)
     template <class Backend, std::size_t LdIn>
       requires(Act::elementwise)
-    static void forward_share(const params& p, std::size_t rows, const T* in, T* out, std::size_t index,
-                              std::size_t threads) noexcept {
+    static void forward_share(const params& p, std::size_t rows, const T* in, T* out, T* scratch,
+                              std::size_t index, std::size_t threads) noexcept {
+      if constexpr (forward_in_halves) {
+        // Half h's threads: [threads * h / 2, threads * (h + 1) / 2), or the one thread both.
+        for (std::size_t h = 0; h < 2; ++h) {
+          const share team = threads == 1 ? share{0, 1} : share_of(threads, 1, h, 2);
+          if (index < team.begin || index >= team.end) continue;
+          const share k = forward_half(h);
+          columns_share(index - team.begin, team.end - team.begin, rows, h == 0 ? out : scratch,
+                        [&](std::size_t n, std::size_t row0, std::size_t j0, std::size_t j1, T* dst) {
+                          kernels::dense_forward_part<inputs, units_padded, LdIn, units_padded, Act>(
+                              Backend{}, n, in + row0 * LdIn, p.kernel_data(), h == 0 ? p.bias_data() : nullptr,
+                              dst, j0, j1, k.begin, k.end);
+                        });
+        }
+      } else {
+        columns_share(index, threads, rows, out,
+                      [&](std::size_t n, std::size_t row0, std::size_t j0, std::size_t j1, T* dst) {
+                        kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Act>(
+                            Backend{}, n, in + row0 * LdIn, p.kernel_data(), p.bias_data(), dst, j0, j1);
+                      });
+      }
+    }
+    template <class Backend>
+      requires(Act::elementwise)
+    static void forward_finish(std::size_t rows, T* out, const T* scratch) noexcept {
+      if constexpr (forward_in_halves)
+        kernels::dense_forward_combine<units_padded, units_padded, Act>(Backend{}, rows, out, scratch);
+    }
+
+    // Member `index` of `threads`: its even columns on all rows, then its
+    // rows of the leftover columns; f(rows, first row, j0, j1, output at
+    // the first row).
+    template <class F>
+    static void columns_share(std::size_t index, std::size_t threads, std::size_t rows, T* out, F&& f) noexcept {
       const share mine = even_columns(index, threads);
-      kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Act>(
-          Backend{}, rows, in, p.kernel_data(), p.bias_data(), out, mine.begin, mine.end);
+      f(rows, 0, mine.begin, mine.end, out);
       const std::size_t rest = leftover_columns(threads);
       const share part = share_of(rows, 1, index, threads);
       if (rest < units_padded && part.begin < part.end)
-        kernels::dense_forward<inputs, units_padded, LdIn, units_padded, Act>(
-            Backend{}, part.end - part.begin, in + part.begin * LdIn, p.kernel_data(), p.bias_data(),
-            out + part.begin * units_padded, rest, units_padded);
+        f(part.end - part.begin, part.begin, rest, units_padded, out + part.begin * units_padded);
     }
 
     // Backward on `rows` rows. dout holds dL/d(output), or with

@@ -404,17 +404,22 @@ class Trainer {
   }
 
   // Layers that can share their columns among threads do (a dense layer:
-  // each thread reads part of the kernel); the others share the batch's
-  // rows, which every layer treats independently.
+  // each thread reads part of the kernel, or of a half of it); the others
+  // share the batch's rows, which every layer treats independently.
   template <std::size_t K, std::size_t B>
   void forward_layer(batch_block<B>& b, std::size_t rows, std::array<const T*, layer_count + 1>& acts) noexcept {
     if constexpr (computes<K>) {
       T* dst = b.activations + B * activation_offset<K>;
       const T* src = acts[K];
       const auto& p = std::get<K>(model_->params());
+      constexpr bool shares = requires { &bound<K>::template forward_share<kernels::native, in_stride<K>>; };
+      // A half sum's scratch: the second delta buffer, which nothing reads
+      // before the backward pass writes it (delta_width covers every
+      // layer's output).
+      T* scratch = b.deltas[1];
       on_threads([&](std::size_t i, std::size_t n) {
-        if constexpr (requires { &bound<K>::template forward_share<kernels::native, in_stride<K>>; }) {
-          bound<K>::template forward_share<kernels::native, in_stride<K>>(p, rows, src, dst, i, n);
+        if constexpr (shares) {
+          bound<K>::template forward_share<kernels::native, in_stride<K>>(p, rows, src, dst, scratch, i, n);
         } else {
           const share part = share_of(rows, 1, i, n);
           if (part.begin < part.end)
@@ -422,6 +427,7 @@ class Trainer {
                 p, part.end - part.begin, src + part.begin * in_stride<K>, dst + part.begin * out_stride<K>);
         }
       }, rows * bound<K>::forward_flops / 2);
+      if constexpr (shares) bound<K>::template forward_finish<kernels::native>(rows, dst, scratch);
       acts[K + 1] = dst;
     } else {
       acts[K + 1] = acts[K];
