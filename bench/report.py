@@ -307,7 +307,7 @@ class Report:
         peer = self.peer("pytorch", "predict256", shape, "ips")
         # Each at its best thread setting, as the peer is.
         batch_best = self.r.best(f"forma/predict256/{shape}", "ips", None, self.forma_builds)
-        judge(f"predict batch 256 (forma {describe(batch_best, 'forma') if batch_best else ''}) faster than "
+        judge(f"predict batch 256, {describe(batch_best, 'forma')}, faster than "
               f"{describe(peer, 'pytorch')}", [ips(batch_best), ips(peer)],
               [f"forma/predict256/{shape}", f"pytorch/predict256/{shape}"], lambda a, b: a > b,
               versus("samples/s"))
