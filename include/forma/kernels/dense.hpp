@@ -128,8 +128,8 @@ inline void dense_tile(const T* a, const T* w, const T* bias, T* c, std::size_t 
       wv[j] = V::load_aligned(wk + j * W);
 #if defined(__x86_64__) && defined(__GNUC__)
       // A matrix-vector product streams W from memory: its lines are read
-      // in address order (g++ -O3 interleaved them otherwise, which cost
-      // the prefetchers 4-9%).
+      // in address order (g++ -O3 interleaved them otherwise, and the CIFAR
+      // first layer's product took 67 us instead of 61).
       if constexpr (MR == 1) {
         typename V::register_type reg = wv[j];
         asm volatile("" : "+v"(reg));
