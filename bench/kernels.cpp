@@ -129,10 +129,9 @@ BENCHMARK(fused_update)->Name("kernel/fused_weight_update/cifar")->Unit(benchmar
 // The first layer's products on a pool of `threads`, shared as a trainer
 // shares them (Dense's forward_share, forward_finish and update_share: the
 // update by rows of W, the forward by the same two halves of W's rows, then
-// their sums added). Which selects the
-// forward (1), the update (2) or the update then the forward (3): the order
-// of a training step, where the update has just streamed W and its moments
-// through the caches.
+// their sums added). Which selects the forward (1), the update (2) or the
+// update then the forward (3): the order of a training step, where the
+// update has just streamed W and its moments through the caches.
 void shared_products(benchmark::State& state) {
   using FirstLayer = Dense<bench::cifar.hidden1, ReLU>::bind<Shape<K>, float>;
   constexpr std::size_t all = FirstLayer::params::kernel_size + N;  // kernel and bias

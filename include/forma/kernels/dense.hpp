@@ -29,24 +29,8 @@ namespace forma::kernels {
 
 // The portable path and the oracle of the SIMD path: the same sums in the
 // same order (bias first, then k ascending), without fused multiply-adds.
-// Columns [j0, j1) of C (threads share a layer by columns: each reads only
-// its part of W).
-template <std::size_t K, std::size_t NPad, std::size_t LdA, std::size_t LdC, class Act, class T>
-inline void dense_forward(scalar, std::size_t rows, const T* a, const T* w, const T* bias, T* c, std::size_t j0,
-                          std::size_t j1) noexcept {
-  for (std::size_t r = 0; r < rows; ++r) {
-    T* cr = c + r * LdC;
-    const T* ar = a + r * LdA;
-    for (std::size_t j = j0; j < j1; ++j) cr[j] = bias[j];
-    for (std::size_t k = 0; k < K; ++k) {
-      const T av = ar[k];
-      const T* wk = w + k * NPad;
-      for (std::size_t j = j0; j < j1; ++j) cr[j] += av * wk[j];
-    }
-    for (std::size_t j = j0; j < j1; ++j) cr[j] = Act::f(cr[j]);
-  }
-}
-
+// Columns [j0, j1) of the sum over rows [kb, ke) of W, from the bias (zero
+// when it is null), without the activation.
 template <std::size_t K, std::size_t NPad, std::size_t LdA, std::size_t LdC, class Act, class T>
 inline void dense_forward_part(scalar, std::size_t rows, const T* a, const T* w, const T* bias, T* c,
                                std::size_t j0, std::size_t j1, std::size_t kb, std::size_t ke) noexcept {
@@ -60,6 +44,16 @@ inline void dense_forward_part(scalar, std::size_t rows, const T* a, const T* w,
       for (std::size_t j = j0; j < j1; ++j) cr[j] += av * wk[j];
     }
   }
+}
+
+// Columns [j0, j1) of C (threads share a layer by columns: each reads only
+// its part of W): the whole sum, then the activation.
+template <std::size_t K, std::size_t NPad, std::size_t LdA, std::size_t LdC, class Act, class T>
+inline void dense_forward(scalar, std::size_t rows, const T* a, const T* w, const T* bias, T* c, std::size_t j0,
+                          std::size_t j1) noexcept {
+  dense_forward_part<K, NPad, LdA, LdC, Act>(scalar{}, rows, a, w, bias, c, j0, j1, 0, K);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = j0; j < j1; ++j) c[r * LdC + j] = Act::f(c[r * LdC + j]);
 }
 
 template <std::size_t NPad, std::size_t LdC, class Act, class T>

@@ -121,10 +121,11 @@ struct Dense : callable_layer<Dense<Units, Act>> {
     // them for two threads: each of two threads then reads forward the half
     // of the kernel it has just written. Shared by columns, half of what
     // each thread read came from the other core: the CIFAR-10 first layer's
-    // update then forward took 532 us on two threads, 422 us by halves
-    // (`kernel/shared/cifar/threads:2/which:3`). The halves are added in the same order on any
-    // number of threads, so values do not depend on it; the inference
-    // forward sums in one run (its last bits may differ from training's).
+    // update then forward took 532 us on two threads, 421 us by halves
+    // (`kernel/shared/cifar/threads:2/which:3`). The halves are added in
+    // the same order on any number of threads, so values do not depend on
+    // it; the inference forward sums in one run (its last bits may differ
+    // from training's).
     static constexpr bool forward_in_halves = kernels::forward_in_passes<inputs, units_padded, T>;
     static constexpr share forward_half(std::size_t h) noexcept { return share_of(inputs, line, h, 2); }
 
