@@ -23,6 +23,13 @@ struct invalid_shape {
   static constexpr std::size_t size = 0;
 };
 
+// The shapes of a merge layer's inputs, in order: a merge is built with
+// bind<ShapeList<A, B>, T> where a one-input layer gets bind<A, T>.
+template <class... Shapes>
+struct ShapeList {
+  static constexpr std::size_t count = sizeof...(Shapes);
+};
+
 template <class S>
 inline constexpr bool is_shape = false;
 template <std::size_t... Dims>

@@ -3,6 +3,7 @@
 // functional Model, for scalar type T. Everything about the architecture is a
 // compile-time fact of the type; an object holds only the parameters.
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -67,6 +68,16 @@ class Network {
 
   static constexpr bool is_functional = false;
   static constexpr bool valid = chain::valid;
+
+  // The chain as a graph (model/plan.hpp): one input, value 0; layer K
+  // reads value K and writes value K + 1.
+  static constexpr std::size_t input_count = 1;
+  template <std::size_t K>
+  using node_inputs = std::index_sequence<K>;
+  template <std::size_t V>
+  using value_shape = typename chain::template shape<V>;
+  template <std::size_t I>
+  using input_shape_of = input_shape;
 
  private:
   // Calls f.operator()<0, 1, ..., layer_count - 1>(), or returns `otherwise`
@@ -206,6 +217,12 @@ class Network {
   template <class Backend, std::size_t B>
   void forward(std::size_t rows, const T* x, T* y, workspace<B>& ws) const noexcept {
     forward_on<Backend, B>(params_, rows, x, y, ws);
+  }
+
+  // The same with the input as the executors pass it (one pointer per input).
+  template <class Backend, std::size_t B>
+  void forward(std::size_t rows, const std::array<const T*, 1>& x, T* y, workspace<B>& ws) const noexcept {
+    forward_on<Backend, B>(params_, rows, x[0], y, ws);
   }
 
   // The same on parameters held elsewhere (ModelView: weights compiled into

@@ -29,7 +29,9 @@
 #include "forma/core/tensor.hpp"
 #include "forma/core/thread_pool.hpp"
 #include "forma/kernels/backend.hpp"
+#include "forma/kernels/zip_rows.hpp"
 #include "forma/model/network.hpp"
+#include "forma/model/plan.hpp"
 #include "forma/train/callbacks/callback.hpp"
 #include "forma/train/history.hpp"
 #include "forma/train/logs.hpp"
@@ -62,6 +64,15 @@ struct ValidationData {
 template <class X, class Y>
 ValidationData(const X&, const Y&) -> ValidationData<X, Y>;
 
+namespace detail {
+template <class Net, class T, class Seq>
+struct input_spans_of;
+template <class Net, class T, std::size_t... I>
+struct input_spans_of<Net, T, std::index_sequence<I...>> {
+  using type = std::tuple<std::span<const Tensor<typename Net::template input_shape_of<I>, T>>...>;
+};
+}  // namespace detail
+
 template <class Net, LossFunction Loss, Optimizer Opt, Metric... Ms>
 class Trainer {
  public:
@@ -69,7 +80,12 @@ class Trainer {
   using value_type = typename Net::value_type;
   using T = value_type;
   using params_type = typename Net::params_type;
-  using input_tensor = Tensor<typename Net::input_shape, T>;
+  static constexpr std::size_t input_count = Net::input_count;
+  template <std::size_t I>
+  using input_tensor_of = Tensor<typename Net::template input_shape_of<I>, T>;
+  using input_tensor = input_tensor_of<0>;
+  // The samples of every input, one span each (the same length).
+  using input_spans = typename detail::input_spans_of<Net, T, std::make_index_sequence<input_count>>::type;
   using output_tensor = Tensor<typename Net::output_shape, T>;
   using label_type = typename Loss::template label_type<typename Net::output_shape, T>;
   using optimizer_state = typename Opt::template state<params_type>;
@@ -91,29 +107,45 @@ class Trainer {
   using bound = typename Net::template bound_layer<K>;
   template <std::size_t K>
   static constexpr bool computes = !bound<K>::is_view;
+  template <std::size_t V>
+  static constexpr std::size_t value_stride = stride_of<typename Net::template value_shape<V>>;
   template <std::size_t K>
-  static constexpr std::size_t in_stride = stride_of<typename Net::template layer_input_shape<K>>;
+  using reads = typename Net::template node_inputs<K>;
   template <std::size_t K>
-  static constexpr std::size_t out_stride = stride_of<typename Net::template layer_output_shape<K>>;
-  // Does any layer before K (or at or before K) have parameters? Backward
-  // work that feeds no parameter gradient is not done: the first layer's
-  // input gradient, and all of it before the first layer with weights.
+  static constexpr bool merges = reads<K>::size() > 1;
+  // A one-input layer's input value.
   template <std::size_t K>
-  static constexpr bool params_before =
-      detail::with_indices<K>([]<std::size_t... J>() { return ((bound<J>::param_count > 0) || ...); });
+  static constexpr std::size_t input_of = []<std::size_t V, std::size_t... Vs>(std::index_sequence<V, Vs...>) {
+    return V;
+  }(reads<K>{});
   template <std::size_t K>
-  static constexpr bool params_up_to = params_before<K> || bound<K>::param_count > 0;
+  static constexpr std::size_t in_stride = value_stride<input_of<K>>;
+  template <std::size_t K>
+  static constexpr std::size_t out_stride = value_stride<input_count + K>;
+  // Which values need a gradient and where it gathers (model/plan.hpp).
+  // Backward work that feeds no parameter gradient is not done: the first
+  // layer's input gradient, and all of it before the first layer with
+  // weights.
+  static constexpr auto& plan_ = plan::of<Net>::backward;
 
   // Offset of layer K's kept output in the activation block, per row.
   template <std::size_t K>
   static constexpr std::size_t activation_offset = detail::with_indices<K>(
       []<std::size_t... J>() { return (std::size_t{0} + ... + (computes<J> ? out_stride<J> : 0)); });
   static constexpr std::size_t activation_width = activation_offset<layer_count>;
-  static constexpr std::size_t delta_width = detail::with_indices<layer_count>([]<std::size_t... K>() {
+  static constexpr std::size_t values = input_count + layer_count;
+  static constexpr std::size_t delta_width = detail::with_indices<values>([]<std::size_t... V>() {
     std::size_t m = padded<T>(outputs);
-    ((m = std::max({m, out_stride<K>, in_stride<K>})), ...);
+    ((m = std::max(m, value_stride<V>)), ...);
     return m;
   });
+  // Gradient slots: as many as the plan keeps open at once, and at least
+  // two, since a forward pass summed in halves uses the second as scratch.
+  static constexpr std::size_t delta_slots = std::max<std::size_t>(plan_.slots, 2);
+  template <std::size_t I>
+  static constexpr std::size_t input_offset = detail::with_indices<I>(
+      []<std::size_t... J>() { return (std::size_t{0} + ... + value_stride<J>); });
+  static constexpr std::size_t input_width = input_offset<input_count>;
 
  public:
   // Gradients and optimizer state, one heap block for the trainer's life.
@@ -128,9 +160,9 @@ class Trainer {
   template <std::size_t B>
   struct batch_block {
     static_assert(B > 0, "forma: a batch size must be above zero");
-    alignas(row_alignment) T input[B * stride_of<typename Net::input_shape>];
+    alignas(row_alignment) T input[B * input_width];  // input I's rows from B * input_offset<I>
     alignas(row_alignment) T activations[B * activation_width];
-    alignas(row_alignment) T deltas[2][B * delta_width];
+    alignas(row_alignment) T deltas[delta_slots][B * delta_width];
     label_type labels[B];
   };
   template <std::size_t B>
@@ -173,30 +205,34 @@ class Trainer {
    public:
     explicit Session(Trainer& t) : t_(&t), b_(std::make_unique<batch_block<B>>()) {}
 
-    // One optimizer step on x.size() <= B samples; returns their mean loss.
-    double train_on_batch(std::span<const input_tensor> x, std::span<const label_type> y) {
-      const std::size_t rows = load(x, y);
+    // One optimizer step on at most B samples (a span of them, or with
+    // several inputs a tuple of spans); returns their mean loss.
+    template <class X>
+    double train_on_batch(const X& x, std::span<const label_type> y) {
+      const std::size_t rows = load(Trainer::samples(x), y);
       const auto [loss, finite] = t_->template train_step<B>(*b_, rows);
       Trainer::check_step(loss, finite, -1, 0);
       return loss;
     }
     // The mean loss and, in gradients(), its gradient; the weights stay.
-    double compute_gradients(std::span<const input_tensor> x, std::span<const label_type> y) {
-      const std::size_t rows = load(x, y);
+    template <class X>
+    double compute_gradients(const X& x, std::span<const label_type> y) {
+      const std::size_t rows = load(Trainer::samples(x), y);
       const ScopedFlushDenormals flush;
       return t_->template step<B>(*b_, rows, true);
     }
     batch_block<B>& buffers() noexcept { return *b_; }
 
    private:
-    std::size_t load(std::span<const input_tensor> x, std::span<const label_type> y) {
-      if (x.size() != y.size() || x.empty() || x.size() > B)
+    std::size_t load(const input_spans& x, std::span<const label_type> y) {
+      const std::size_t n = Trainer::sample_count(x, "a batch");
+      if (n != y.size() || n == 0 || n > B)
         throw std::invalid_argument("forma: a batch needs between 1 and " + std::to_string(B) +
-                                    " samples with as many labels; got " + std::to_string(x.size()) +
+                                    " samples with as many labels; got " + std::to_string(n) +
                                     " samples and " + std::to_string(y.size()) + " labels");
       t_->check_labels(y, 0);
-      t_->template put_rows<B>(*b_, x.size(), [&](std::size_t r) { return r; }, x, y);
-      return x.size();
+      t_->template put_rows<B>(*b_, n, [&](std::size_t r) { return r; }, x, y);
+      return n;
     }
     Trainer* t_;
     std::unique_ptr<batch_block<B>> b_;
@@ -206,15 +242,19 @@ class Trainer {
     return Session<B>(*this);
   }
 
+  // x: the samples, a contiguous range of input tensors; with several
+  // inputs, a tuple of such ranges (std::tie(x1, x2)), one per Input.
   template <std::size_t B, class X, class Y>
   History fit(const X& x, const Y& y, const FitOptions& options = {}) {
     const auto xs = samples(x);
     const auto ys = labels(y);
-    check_counts(xs.size(), ys.size(), "fit");
-    if (options.validation_split < 0.0 || options.validation_split >= 1.0)
+    const std::size_t n = sample_count(xs, "fit");
+    check_counts(n, ys.size(), "fit");
+    if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
       throw std::invalid_argument("forma: fit's validation_split must be in [0, 1)");
-    const auto split = static_cast<std::size_t>(static_cast<double>(xs.size()) * (1.0 - options.validation_split));
-    return fit_spans<B>(xs.first(split), ys.first(split), xs.subspan(split), ys.subspan(split), options);
+    const auto split = static_cast<std::size_t>(static_cast<double>(n) * (1.0 - options.validation_split));
+    return fit_spans<B>(subspans(xs, 0, split), ys.first(split), subspans(xs, split, n - split), ys.subspan(split),
+                        options);
   }
 
   template <std::size_t B, class X, class Y, class VX, class VY>
@@ -223,8 +263,8 @@ class Trainer {
     const auto ys = labels(y);
     const auto vx = samples(validation.x);
     const auto vy = labels(validation.y);
-    check_counts(xs.size(), ys.size(), "fit");
-    check_counts(vx.size(), vy.size(), "fit's validation data");
+    check_counts(sample_count(xs, "fit"), ys.size(), "fit");
+    check_counts(sample_count(vx, "fit's validation data"), vy.size(), "fit's validation data");
     return fit_spans<B>(xs, ys, vx, vy, options);
   }
 
@@ -250,24 +290,58 @@ class Trainer {
   std::array<double, 1 + sizeof...(Ms)> evaluate(const X& x, const Y& y) {
     const auto xs = samples(x);
     const auto ys = labels(y);
-    check_counts(xs.size(), ys.size(), "evaluate");
+    check_counts(sample_count(xs, "evaluate"), ys.size(), "evaluate");
     check_labels(ys, 0);
     return evaluate_spans<B>(xs, ys);
   }
 
  private:
   using metric_states = std::tuple<typename Ms::template bind<outputs, output_activation, Loss, T>...>;
+  // Where each value of the graph lies in the batch block (inputs, then
+  // each node's output; a view's is its input's).
+  using value_pointers = std::array<const T*, values>;
 
-  template <class X>
-  static std::span<const input_tensor> samples(const X& x) {
+  // The samples of input I.
+  template <std::size_t I, class X>
+  static std::span<const input_tensor_of<I>> samples_of(const X& x) {
+    using E = input_tensor_of<I>;
     static_assert(std::ranges::contiguous_range<X>, "forma: samples must be a contiguous range of Tensors");
-    using E = std::remove_cv_t<std::ranges::range_value_t<X>>;
-    static_assert(std::is_same_v<E, input_tensor>,
-                  "forma: samples must be Tensors of the model's input shape and scalar type");
-    if constexpr (std::is_same_v<E, input_tensor>)
-      return std::span<const input_tensor>(std::ranges::data(x), std::ranges::size(x));
-    else
-      return std::span<const input_tensor>{};
+    if constexpr (std::ranges::contiguous_range<X>) {
+      using R = std::remove_cv_t<std::ranges::range_value_t<X>>;
+      static_assert(std::is_same_v<R, E>, "forma: samples must be Tensors of the model's input shape and scalar type");
+      if constexpr (std::is_same_v<R, E>) return std::span<const E>(std::ranges::data(x), std::ranges::size(x));
+    }
+    return std::span<const E>{};
+  }
+  // One range for a model of one input; a tuple of them, one per Input
+  // (std::tie(x1, x2)), for several.
+  template <class X>
+  static input_spans samples(const X& x) {
+    if constexpr (input_count == 1 && !requires { std::tuple_size<X>::value; }) {
+      return input_spans(samples_of<0>(x));
+    } else {
+      static_assert(requires { std::tuple_size<X>::value; } && std::tuple_size<X>::value == input_count,
+                    "forma: a model with several inputs takes a std::tuple of sample ranges, one per Input");
+      if constexpr (requires { std::tuple_size<X>::value; } && std::tuple_size<X>::value == input_count)
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+          return input_spans(samples_of<I>(std::get<I>(x))...);
+        }(std::make_index_sequence<input_count>{});
+      else
+        return input_spans{};
+    }
+  }
+  // How many samples there are; every input must have as many.
+  static std::size_t sample_count(const input_spans& x, const char* what) {
+    const std::size_t n = std::get<0>(x).size();
+    std::apply([&](const auto&... s) {
+      if (((s.size() != n) || ...))
+        throw std::invalid_argument(std::string("forma: ") + what + " got inputs of different lengths (" +
+                                    ((std::to_string(s.size()) + " ") + ...) + "samples)");
+    }, x);
+    return n;
+  }
+  static input_spans subspans(const input_spans& x, std::size_t first, std::size_t count) {
+    return std::apply([&](const auto&... s) { return input_spans(s.subspan(first, count)...); }, x);
   }
   template <class Y>
   static std::span<const label_type> labels(const Y& y) {
@@ -298,7 +372,7 @@ class Trainer {
   // Batch row r from sample source(r), the copying shared by the threads
   // (a CIFAR-10 batch is 400 KB).
   template <std::size_t B, class Source>
-  void put_rows(batch_block<B>& b, std::size_t rows, Source source, std::span<const input_tensor> x,
+  void put_rows(batch_block<B>& b, std::size_t rows, Source source, const input_spans& x,
                 std::span<const label_type> y) noexcept {
     on_threads([&](std::size_t i, std::size_t n) {
       const share part = share_of(rows, 1, i, n);
@@ -306,7 +380,11 @@ class Trainer {
       // past B would overflow the block (-Wstringop-overflow).
       const std::size_t end = std::min(part.end, B);
       for (std::size_t r = part.begin; r < end; ++r) {
-        std::memcpy(b.input + r * input_tensor::stride, x[source(r)].data(), sizeof(input_tensor));
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+          (std::memcpy(b.input + B * input_offset<I> + r * input_tensor_of<I>::stride, std::get<I>(x)[source(r)].data(),
+                       sizeof(input_tensor_of<I>)),
+           ...);
+        }(std::make_index_sequence<input_count>{});
         b.labels[r] = y[source(r)];
       }
     });
@@ -323,7 +401,7 @@ class Trainer {
   // backward pass into state_->gradients. Returns the mean loss of the rows.
   template <std::size_t B>
   double step(batch_block<B>& b, std::size_t rows, bool with_metrics) noexcept {
-    std::array<const T*, layer_count + 1> acts{};
+    value_pointers acts{};
     const double loss = forward_and_loss<B>(b, rows, acts, with_metrics);
     bool finite = true;
     backward<B>(b, rows, acts, no_update{}, finite);
@@ -338,7 +416,7 @@ class Trainer {
   template <std::size_t B>
   std::pair<double, bool> train_step(batch_block<B>& b, std::size_t rows) noexcept {
     const ScopedFlushDenormals flush;
-    std::array<const T*, layer_count + 1> acts{};
+    value_pointers acts{};
     const double loss = forward_and_loss<B>(b, rows, acts, true);
     if (!std::isfinite(loss)) return {loss, true};
     bool finite = true;
@@ -348,13 +426,17 @@ class Trainer {
 
   // The backward pass from the loss's gradient in deltas[0], last layer first.
   template <std::size_t B, class Rule>
-  void backward(batch_block<B>& b, std::size_t rows, const std::array<const T*, layer_count + 1>& acts,
-                const Rule& rule, bool& finite) noexcept {
-    T* d = b.deltas[0];
-    int which = 0;
+  void backward(batch_block<B>& b, std::size_t rows, const value_pointers& acts, const Rule& rule,
+                bool& finite) noexcept {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (backward_layer<layer_count - 1 - I>(b, rows, acts, d, which, rule, finite), ...);
+      (backward_layer<layer_count - 1 - I>(b, rows, acts, rule, finite), ...);
     }(std::make_index_sequence<layer_count>{});
+  }
+  // The gradient of value V (its slot in the plan).
+  template <std::size_t V, std::size_t B>
+  static T* delta_of(batch_block<B>& b) noexcept {
+    static_assert(plan_.delta[V] != plan::none);
+    return b.deltas[plan_.delta[V]];
   }
 
   // f(index, threads) on every thread of the pool (or on this one alone),
@@ -381,16 +463,17 @@ class Trainer {
   // Every layer's output kept in the batch block (acts), then the loss, its
   // gradient at the output into deltas[0], and the metrics.
   template <std::size_t B>
-  double forward_and_loss(batch_block<B>& b, std::size_t rows, std::array<const T*, layer_count + 1>& acts,
+  double forward_and_loss(batch_block<B>& b, std::size_t rows, value_pointers& acts,
                           bool with_metrics) noexcept {
-    acts[0] = b.input;
+    for (std::size_t i = 0; i < input_count; ++i) acts[i] = b.input + B * detail::with_indices<input_count>(
+        [i]<std::size_t... I>() { std::size_t o = 0, k = 0; ((o = k++ == i ? input_offset<I> : o), ...); return o; });
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (forward_layer<K>(b, rows, acts), ...);
     }(std::make_index_sequence<layer_count>{});
 
-    const T* out = acts[layer_count];
+    const T* out = acts[values - 1];
     constexpr std::size_t ld = padded<T>(outputs);
-    T* d = b.deltas[0];
+    T* d = plan_.delta[values - 1] == plan::none ? b.deltas[0] : b.deltas[plan_.delta[values - 1]];
     const T scale = T(1) / static_cast<T>(rows);
     double loss = 0;
     for (std::size_t r = 0; r < rows; ++r) {
@@ -407,10 +490,17 @@ class Trainer {
   // each thread reads part of the kernel, or of a half of it); the others
   // share the batch's rows, which every layer treats independently.
   template <std::size_t K, std::size_t B>
-  void forward_layer(batch_block<B>& b, std::size_t rows, std::array<const T*, layer_count + 1>& acts) noexcept {
-    if constexpr (computes<K>) {
+  void forward_layer(batch_block<B>& b, std::size_t rows, value_pointers& acts) noexcept {
+    if constexpr (merges<K>) {
       T* dst = b.activations + B * activation_offset<K>;
-      const T* src = acts[K];
+      [&]<std::size_t... V>(std::index_sequence<V...>) {
+        bound<K>::template forward<kernels::native>(std::get<K>(model_->params()), rows,
+                                                    std::array<const T*, sizeof...(V)>{acts[V]...}, dst);
+      }(reads<K>{});
+      acts[input_count + K] = dst;
+    } else if constexpr (computes<K>) {
+      T* dst = b.activations + B * activation_offset<K>;
+      const T* src = acts[input_of<K>];
       const auto& p = std::get<K>(model_->params());
       constexpr bool shares = requires { &bound<K>::template forward_share<kernels::native, in_stride<K>>; };
       // A half sum's scratch: the second delta buffer, which nothing reads
@@ -428,9 +518,9 @@ class Trainer {
         }
       }, rows * bound<K>::forward_flops / 2);
       if constexpr (shares) bound<K>::template forward_finish<kernels::native>(rows, dst, scratch);
-      acts[K + 1] = dst;
+      acts[input_count + K] = dst;
     } else {
-      acts[K + 1] = acts[K];
+      acts[input_count + K] = acts[input_of<K>];
     }
   }
 
@@ -440,42 +530,73 @@ class Trainer {
   struct no_update {};
 
   template <std::size_t K, std::size_t B, class Rule>
-  void backward_layer(batch_block<B>& b, std::size_t rows, const std::array<const T*, layer_count + 1>& acts, T*& d,
-                      int& which, const Rule& rule, bool& finite) noexcept {
-    if constexpr (computes<K> && params_up_to<K>) {
-      constexpr bool input_grad = params_before<K>;
+  void backward_layer(batch_block<B>& b, std::size_t rows, const value_pointers& acts, const Rule& rule,
+                      bool& finite) noexcept {
+    constexpr std::size_t v = input_count + K;
+    if constexpr (!plan_.needs[v] || plan_.alias[K]) {
+      // Nothing before it learns, or a view whose gradient is its input's.
+    } else if constexpr (merges<K>) {
+      // Each input's gradient from the output's, written or added in place.
+      T* d = delta_of<v>(b);
+      auto& p = std::get<K>(model_->params());
+      [&]<std::size_t... J, std::size_t... V>(std::index_sequence<J...>, std::index_sequence<V...>) {
+        const std::array<const T*, sizeof...(V)> ins{acts[V]...};
+        (
+            [&] {
+              if constexpr (plan_.needs[V])
+                bound<K>::template backward_input<kernels::native, J, !plan_.first[K][J]>(p, rows, ins, acts[v], d,
+                                                                                          delta_of<V>(b));
+            }(),
+            ...);
+      }(std::make_index_sequence<reads<K>::size()>{}, reads<K>{});
+    } else if constexpr (!computes<K>) {
+      // A view of a value others read too: its gradient is added to theirs.
+      constexpr std::size_t u = input_of<K>;
+      constexpr bool add = !plan_.first[K][0];
+      kernels::zip_rows<value_stride<u>>(kernels::native{}, rows, delta_of<u>(b),
+                                         std::array<const T*, 1>{delta_of<v>(b)},
+                                         [](auto acc, auto x) { return add ? acc + x : x; });
+    } else {
+      constexpr std::size_t u = input_of<K>;
+      constexpr bool input_grad = plan_.needs[u];
+      // An input gradient to add to one already there goes to scratch first.
+      constexpr bool add = input_grad && !plan_.first[K][0];
       constexpr bool skip_activation = fused && K == layer_count - 1;
-      T* din = input_grad ? b.deltas[1 - which] : nullptr;
+      T* d = delta_of<v>(b);
+      T* din = nullptr;
+      if constexpr (add)
+        din = b.deltas[plan_.scratch[K]];
+      else if constexpr (input_grad)
+        din = delta_of<u>(b);
       auto& p = std::get<K>(model_->params());
       if constexpr (std::is_same_v<Rule, no_update>) {
         bound<K>::template backward<kernels::native, in_stride<K>, input_grad, skip_activation>(
-            p, std::get<K>(state_->gradients), rows, acts[K], acts[K + 1], d, din);
+            p, std::get<K>(state_->gradients), rows, acts[u], acts[v], d, din);
       } else if constexpr (requires { bound<K>::fuses_update; }) {
-        if constexpr (!skip_activation) bound<K>::template activation_backward<kernels::native>(rows, acts[K + 1], d);
+        if constexpr (!skip_activation) bound<K>::template activation_backward<kernels::native>(rows, acts[v], d);
         const auto slots = Opt::template slots_of<K, T>(state_->optimizer);
         std::atomic<bool> all_finite{true};
         const T* dz = d;
         on_threads([&](std::size_t i, std::size_t n) {
           if (!bound<K>::template update_share<kernels::native, in_stride<K>, input_grad>(p, slots, rule, rows,
-                                                                                       acts[K], dz, din, i, n))
+                                                                                       acts[u], dz, din, i, n))
             all_finite.store(false, std::memory_order_relaxed);
         }, rows * bound<K>::forward_flops);  // both products, about
 
         finite &= all_finite.load(std::memory_order_relaxed);
       } else {
         auto& g = std::get<K>(state_->gradients);
-        bound<K>::template backward<kernels::native, in_stride<K>, input_grad, skip_activation>(p, g, rows, acts[K],
-                                                                                               acts[K + 1], d, din);
+        bound<K>::template backward<kernels::native, in_stride<K>, input_grad, skip_activation>(p, g, rows, acts[u],
+                                                                                               acts[v], d, din);
         if constexpr (bound<K>::param_count > 0) {
           const auto slots = Opt::template slots_of<K, T>(state_->optimizer);
           finite &= kernels::apply_rule(kernels::native{}, rule, p.values().data(), g.values().data(), slots,
                                         p.values().size());
         }
       }
-      if (input_grad) {
-        d = din;
-        which = 1 - which;
-      }
+      if constexpr (add)
+        kernels::zip_rows<in_stride<K>>(kernels::native{}, rows, delta_of<u>(b), std::array<const T*, 1>{din},
+                                        [](auto acc, auto x) { return acc + x; });
     }
   }
 
@@ -511,22 +632,24 @@ class Trainer {
   }
 
   template <std::size_t B>
-  std::array<double, 1 + sizeof...(Ms)> evaluate_spans(std::span<const input_tensor> xs,
-                                                      std::span<const label_type> ys) {
+  std::array<double, 1 + sizeof...(Ms)> evaluate_spans(const input_spans& xs, std::span<const label_type> ys) {
     auto ws = std::make_unique<typename Net::template workspace<B>>();
     auto out = std::make_unique<std::array<output_tensor, B>>();
     reset_metrics();
     double loss = 0;
-    for (std::size_t i = 0; i < xs.size(); i += B) {
-      const std::size_t rows = std::min(B, xs.size() - i);
-      model_->template forward<kernels::native, B>(rows, xs[i].data(), (*out)[0].data(), *ws);
+    const std::size_t n = std::get<0>(xs).size();
+    for (std::size_t i = 0; i < n; i += B) {
+      const std::size_t rows = std::min(B, n - i);
+      const auto x =
+          std::apply([&](const auto&... s) { return std::array<const T*, input_count>{s[i].data()...}; }, xs);
+      model_->template forward<kernels::native, B>(rows, x, (*out)[0].data(), *ws);
       for (std::size_t r = 0; r < rows; ++r) {
         loss += static_cast<double>(Loss::template sample_loss<outputs>((*out)[r].data(), label_arg(ys[i + r])));
         std::apply([&](auto&... m) { (m.update((*out)[r].data(), ys[i + r]), ...); }, metrics_);
       }
     }
     std::array<double, 1 + sizeof...(Ms)> result{};
-    result[0] = xs.empty() ? 0.0 : loss / static_cast<double>(xs.size());
+    result[0] = n == 0 ? 0.0 : loss / static_cast<double>(n);
     std::size_t k = 1;
     std::apply([&](const auto&... m) { ((result[k++] = m.result()), ...); }, metrics_);
     return result;
@@ -558,17 +681,18 @@ class Trainer {
   };
 
   template <std::size_t B>
-  History fit_spans(std::span<const input_tensor> xs, std::span<const label_type> ys,
-                    std::span<const input_tensor> vx, std::span<const label_type> vy, const FitOptions& o) {
+  History fit_spans(const input_spans& xs, std::span<const label_type> ys, const input_spans& vx,
+                    std::span<const label_type> vy, const FitOptions& o) {
+    const std::size_t n = ys.size();
     check_labels(ys, 0);
-    check_labels(vy, xs.size());
-    if (xs.empty()) throw std::invalid_argument("forma: fit got no training samples");
+    check_labels(vy, n);
+    if (n == 0) throw std::invalid_argument("forma: fit got no training samples");
     std::ostream& os = o.out ? *o.out : std::cout;
     ProgressBar bar(os, o.verbose, is_terminal(os));
     auto b = std::make_unique<batch_block<B>>();
-    std::vector<std::size_t> order(xs.size());
+    std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
-    const std::size_t steps = (xs.size() + B - 1) / B;
+    const std::size_t steps = (n + B - 1) / B;
     control ctl(*this);
     History history;
 
@@ -586,7 +710,7 @@ class Trainer {
       bar.epoch_begin(epoch, o.epochs, steps);
       double loss_sum = 0;
       for (std::size_t s = 0; s < steps; ++s) {
-        const std::size_t first = s * B, rows = std::min(B, xs.size() - first);
+        const std::size_t first = s * B, rows = std::min(B, n - first);
         put_rows<B>(*b, rows, [&](std::size_t r) { return order[first + r]; }, xs, ys);
         loss_sum += step_checked<B>(*b, rows, epoch, s) * static_cast<double>(rows);
         if (bar.wants_step(s + 1)) {
@@ -597,9 +721,9 @@ class Trainer {
         }
       }
       Logs logs;
-      logs.set("loss", loss_sum / static_cast<double>(xs.size()));
+      logs.set("loss", loss_sum / static_cast<double>(n));
       add_metrics(logs, "");
-      if (!vx.empty()) {
+      if (!vy.empty()) {
         const auto v = evaluate_spans<B>(vx, vy);
         logs.set("val_loss", v[0]);
         std::size_t k = 1;
