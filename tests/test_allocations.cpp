@@ -11,6 +11,8 @@
 
 #include <forma/core/thread_pool.hpp>
 #include <forma/forma.hpp>
+#include <forma/layers/add.hpp>
+#include <forma/layers/concatenate.hpp>
 
 namespace {
 std::atomic<bool> counting{false};
@@ -141,4 +143,42 @@ TEST_CASE("a training step allocates nothing, on one thread or two", "[allocatio
   REQUIRE(n == 0);
   REQUIRE(full > 0.0);
   REQUIRE(partial > 0.0);
+}
+
+namespace {
+// A graph: a skip connection and two inputs.
+constexpr auto graph_a = forma::Input<64>{};
+constexpr auto graph_b = forma::Input<8>{};
+constexpr auto graph_h = forma::Dense<96, forma::ReLU>{}(graph_a);
+constexpr auto graph_out = forma::Dense<10, forma::Softmax>{}(
+    forma::Concatenate{}(forma::Add{}(graph_h, forma::Dense<96, forma::Tanh>{}(graph_h)), graph_b));
+using Graph = forma::Model<std::tuple<decltype(graph_a), decltype(graph_b)>, decltype(graph_out)>;
+}  // namespace
+
+TEST_CASE("a graph's predict and training step allocate nothing", "[allocations]") {
+  const std::size_t threads = GENERATE(1, 2);
+  auto model = std::make_unique<Graph>();
+  model->init(3);
+  std::vector<Tensor<Shape<64>>> xa(32, Tensor<Shape<64>>::filled(0.5f));
+  std::vector<Tensor<Shape<8>>> xb(32, Tensor<Shape<8>>::filled(-0.25f));
+  std::vector<Tensor<Shape<10>>> ys(32);
+  for (auto& y : ys) y[3] = 1.0f;
+  auto trainer = compile(*model, loss::CategoricalCrossentropy{}, optim::Adam{.learning_rate = 5e-4});
+  trainer.set_threads(threads);
+  auto session = trainer.session<32>();
+  auto ws = std::make_unique<Graph::workspace<32>>();
+  const auto inputs = std::make_tuple(std::span<const Tensor<Shape<64>>>(xa), std::span<const Tensor<Shape<8>>>(xb));
+  std::vector<Tensor<Shape<10>>> out(32);
+  Tensor<Shape<10>> one;
+  double loss = 0;
+  std::size_t done = 0;
+  const long n = allocations_during([&] {
+    loss = session.train_on_batch(inputs, std::span<const Tensor<Shape<10>>>(ys));
+    one = model->predict(xa[0], xb[0]);
+    done = model->predict<32>(inputs, std::span(out), *ws);
+  });
+  REQUIRE(n == 0);
+  REQUIRE(loss > 0.0);
+  REQUIRE(done == 32);
+  REQUIRE(one == out[0]);
 }

@@ -69,6 +69,26 @@ struct functional_network<Inputs, Out> {
   using type = GraphNetwork<float, Inputs, typename graph::reachable<Out>::nodes>;
 };
 
+// The two checks a graph's Inputs get, named so that a failed one prints
+// the model's inputs and output and nothing else. (Vacuous for a mistake
+// reported elsewhere.)
+template <class Inputs, class Out>
+constexpr bool checkable = all_inputs<Inputs> && is_symbolic<Out> && !is_input<Out>;
+template <class Inputs, class Out>
+inline constexpr bool reads_only_given = [] {
+  if constexpr (checkable<Inputs, Out>)
+    return reads_only<typename graph::reachable<Out>::inputs, Inputs>;
+  else
+    return true;
+}();
+template <class Inputs, class Out>
+inline constexpr bool uses_every_input = [] {
+  if constexpr (checkable<Inputs, Out>)
+    return graph::reachable<Out>::inputs::size >= Inputs::size;
+  else
+    return true;
+}();
+
 }  // namespace detail
 
 // Whether Out is computed from exactly the Inputs In (one, or a tuple).
@@ -84,12 +104,10 @@ class Model : public detail::functional_network<typename detail::model_inputs<st
   using inputs = typename detail::model_inputs<std::remove_cv_t<In>>::type;
   static_assert(detail::all_inputs<inputs>,
                 "forma::Model needs an Input<...> (or a std::tuple of them) as its first argument");
-  static_assert(!detail::all_inputs<inputs> || !is_symbolic<std::remove_cv_t<Out>> || is_input<std::remove_cv_t<Out>> ||
-                    detail::reads_only<typename graph::reachable<std::remove_cv_t<Out>>::inputs, inputs>,
+  static_assert(detail::reads_only_given<inputs, std::remove_cv_t<Out>>,
                 "forma::Model's output is not computed from its inputs: it reads an Input the model is not given; "
                 "build it by calling layers on the model's Inputs");
-  static_assert(!detail::all_inputs<inputs> || !is_symbolic<std::remove_cv_t<Out>> || is_input<std::remove_cv_t<Out>> ||
-                    graph::reachable<std::remove_cv_t<Out>>::inputs::size >= inputs::size,
+  static_assert(detail::uses_every_input<inputs, std::remove_cv_t<Out>>,
                 "forma::Model is given an Input its output does not use");
 
  public:

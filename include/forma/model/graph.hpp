@@ -93,6 +93,7 @@ class GraphNetwork {
   using rebind = GraphNetwork<U, Inputs, Nodes>;
 
   static constexpr bool is_functional = true;
+  static constexpr bool is_graph = true;
   static constexpr bool valid = !is_invalid_shape<output_shape>;
 
  private:
@@ -103,11 +104,17 @@ class GraphNetwork {
     else
       return otherwise;
   }
+  // Built only for a valid model, so that a failed shape check builds no
+  // layer on invalid_shape (one mistake, one diagnostic).
+  template <bool Valid, class Seq>
+  struct params_tuple_for {
+    using type = std::tuple<>;
+  };
   template <std::size_t... K>
-  static auto params_tuple_of(std::index_sequence<K...>) -> std::tuple<typename bound_layer<K>::params...>;
-  using params_tuple = typename std::conditional_t<
-      valid, std::type_identity<decltype(params_tuple_of(std::make_index_sequence<layer_count>{}))>,
-      std::type_identity<std::tuple<>>>::type;
+  struct params_tuple_for<true, std::index_sequence<K...>> {
+    using type = std::tuple<typename bound_layer<K>::params...>;
+  };
+  using params_tuple = typename params_tuple_for<valid, std::make_index_sequence<layer_count>>::type;
 
   static_assert(over_layers([]<std::size_t... K>() { return (BoundLayer<bound_layer<K>> && ...); }, true),
                 "forma: a layer's bind<In, T> does not model forma::BoundLayer (see the README's custom layer)");

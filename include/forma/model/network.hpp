@@ -67,6 +67,7 @@ class Network {
   using rebind = Network<U, In, Ls...>;
 
   static constexpr bool is_functional = false;
+  static constexpr bool is_graph = false;
   static constexpr bool valid = chain::valid;
 
   // The chain as a graph (model/plan.hpp): one input, value 0; layer K
@@ -287,6 +288,7 @@ class Network {
 // mistake gives one diagnostic instead of a cascade.
 struct invalid_network {
   static constexpr bool valid = false;
+  static constexpr bool is_graph = false;
   static constexpr std::size_t param_count = 0;
   static constexpr std::size_t param_bytes = 0;
 };

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "forma/core/shape.hpp"
 
@@ -63,11 +64,75 @@ inline void summary_row(std::ostream& os, const std::string& layer, const std::s
   os << ' ' << pad(layer, 28) << pad(shape, 26) << pad(with_thousands(params), 10) << '\n';
 }
 
-}  // namespace detail
-
 template <class M>
-void summary(const M&, std::ostream& os) {
-  static_assert(M::valid, "forma::summary needs a valid model");
+void summary_totals(std::ostream& os, const std::string& rule) {
+  os << "Total params: " << detail::with_thousands(M::param_count) << " ("
+     << detail::readable_bytes(M::param_bytes) << ")\n"
+     << "Trainable params: " << detail::with_thousands(M::param_count) << " ("
+     << detail::readable_bytes(M::param_bytes) << ")\n"
+     << "Non-trainable params: 0 (0 B)\n"
+     << "Parameter memory: " << detail::with_thousands(M::param_bytes) << " bytes\n"
+     << rule << '\n';
+}
+
+// Keras' functional table: a "Connected to" column naming, for each layer,
+// the layers it reads, one a line ('dense[0][0]').
+template <class M>
+void graph_summary(std::ostream& os) {
+  constexpr std::size_t width = 98;
+  const std::string rule(width, '_'), double_rule(width, '=');
+  auto pad = [](std::string s, std::size_t w) {
+    if (s.size() < w) s.append(w - s.size(), ' ');
+    return s;
+  };
+  auto row = [&](const std::string& layer, const std::string& shape, const std::string& params,
+                 const std::string& connected) {
+    os << ' ' << pad(layer, 31) << pad(shape, 21) << pad(params, 12) << connected << '\n';
+  };
+  std::map<std::string, int> seen;
+  std::string names[M::input_count + M::layer_count];
+  os << "Model: \"model\"\n" << rule << '\n';
+  row("Layer (type)", "Output Shape", "Param #", "Connected to");
+  os << double_rule << '\n';
+  bool first = true;
+  auto separate = [&] {
+    if (!first) os << std::string(width, ' ') << '\n';
+    first = false;
+  };
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((separate(), names[I] = keras_layer_name("InputLayer", seen),
+      row(names[I] + " (InputLayer)", shape_string<typename M::template input_shape_of<I>>(), "0", "[]")),
+     ...);
+  }(std::make_index_sequence<M::input_count>{});
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    (
+        [&] {
+          separate();
+          const std::string_view type = M::template layer_type<K>::name;
+          names[M::input_count + K] = keras_layer_name(type, seen);
+          std::vector<std::string> from;
+          [&]<std::size_t... V>(std::index_sequence<V...>) {
+            ((from.push_back("'" + names[V] + "[0][0]'")), ...);
+          }(typename M::template node_inputs<K>{});
+          for (std::size_t j = 0; j < from.size(); ++j) {
+            const std::string cell = (j == 0 ? "[" : " ") + from[j] + (j + 1 == from.size() ? "]" : ",");
+            if (j == 0)
+              row(names[M::input_count + K] + " (" + std::string(type) + ")",
+                  shape_string<typename M::template layer_output_shape<K>>(),
+                  with_thousands(M::template bound_layer<K>::param_count), cell);
+            else
+              row("", "", "", cell);
+          }
+        }(),
+        ...);
+  }(std::make_index_sequence<M::layer_count>{});
+  os << double_rule << '\n';
+  summary_totals<M>(os, rule);
+}
+
+// Keras' Sequential table (and a functional chain's, with its InputLayer row).
+template <class M>
+void chain_summary(std::ostream& os) {
   const std::string rule(65, '_'), double_rule(65, '=');
   std::map<std::string, int> seen;
   os << "Model: \"" << (M::is_functional ? "model" : "sequential") << "\"\n"
@@ -93,14 +158,19 @@ void summary(const M&, std::ostream& os) {
                           M::template bound_layer<K>::param_count)),
      ...);
   }(std::make_index_sequence<M::layer_count>{});
-  os << double_rule << '\n'
-     << "Total params: " << detail::with_thousands(M::param_count) << " ("
-     << detail::readable_bytes(M::param_bytes) << ")\n"
-     << "Trainable params: " << detail::with_thousands(M::param_count) << " ("
-     << detail::readable_bytes(M::param_bytes) << ")\n"
-     << "Non-trainable params: 0 (0 B)\n"
-     << "Parameter memory: " << detail::with_thousands(M::param_bytes) << " bytes\n"
-     << rule << '\n';
+  os << double_rule << '\n';
+  summary_totals<M>(os, rule);
+}
+
+}  // namespace detail
+
+template <class M>
+void summary(const M&, std::ostream& os) {
+  static_assert(M::valid, "forma::summary needs a valid model");
+  if constexpr (M::is_graph)
+    detail::graph_summary<M>(os);
+  else
+    detail::chain_summary<M>(os);
 }
 
 }  // namespace forma
