@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What compiling forma costs: the seed example (examples/seed_mlp.cpp) and a
-# 30-layer MLP that is trained and run (bench/compile/mlp30.cpp), under g++
+# What compiling forma costs: the seed example (examples/seed_mlp.cpp), a
+# 30-layer MLP that is trained and run (bench/compile/mlp30.cpp) and a graph
+# of 20 residual blocks (bench/compile/residual20.cpp), under g++
 # and clang++-14 at -O2 (and g++ at -O0, for information), with the flags the
 # meson build uses. Each compile (-c, one process, so single-threaded) runs
 # REPEATS times under /usr/bin/time -v; the table gives the medians of CPU
@@ -35,9 +36,9 @@ to_seconds() { awk -F: '{s = 0; for (i = 1; i <= NF; ++i) s = s * 60 + $i; print
 
 printf '%-10s %-11s %-4s %12s %8s %12s\n' program compiler opt "user+sys s" "wall s" "peak RSS MB"
 verdict_s=""
-for prog in seed_mlp mlp30; do
+for prog in seed_mlp mlp30 residual20; do
   if [[ $prog == seed_mlp ]]; then src=examples/seed_mlp.cpp; flags=("${seed_flags[@]}")
-  else src=bench/compile/mlp30.cpp; flags=("${xsimd_flags[@]}"); fi
+  else src=bench/compile/$prog.cpp; flags=("${xsimd_flags[@]}"); fi
   for cxx in g++ clang++-14; do
     opts=(-O2); [[ $cxx == g++ ]] && opts+=(-O0)
     for opt in "${opts[@]}"; do

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
+#include <initializer_list>
 #include <vector>
 
 #include <forma/core/thread_pool.hpp>
@@ -135,9 +137,53 @@ void register_shape(const bench::MlpShape& s) {
       ->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
+// The graphs issue's residual example beside the chain of its dense layers:
+// the FLOP rates of their training steps, each credited its own work.
+constexpr auto res_in = Input<784>{};
+constexpr auto res_h = Dense<128, ReLU>{}(res_in);
+constexpr auto res_out =
+    Dense<10, Softmax>{}(Concatenate{}(Add{}(res_h, Dense<128, Tanh>{}(res_h)), res_in));
+using ResidualGraph = Model<decltype(res_in), decltype(res_out)>;
+using ResidualChain = Sequential<Input<784>, Dense<128, ReLU>, Dense<128, Tanh>, Dense<10, Softmax>>;
+
+// A training sample's FLOPs: the forward, every weight gradient, the input
+// gradients of all but the first layer (units: out, in of each layer).
+constexpr double train_flops(std::initializer_list<std::pair<std::size_t, std::size_t>> layers) {
+  double macs = 0, first = 0;
+  bool is_first = true;
+  for (auto [in, out] : layers) {
+    macs += static_cast<double>(in * out);
+    if (is_first) first = static_cast<double>(in * out);
+    is_first = false;
+  }
+  return 2.0 * (3 * macs - first);
+}
+
+template <class Net>
+void graph_step(benchmark::State& state, double flops_per_sample) {
+  auto model = std::make_unique<Net>();
+  model->init(1);
+  auto trainer = compile(*model, loss::CategoricalCrossentropy{}, optim::Adam{});
+  auto session = trainer.template session<bench::train_batch>();
+  const auto& d = random_data<Net>(bench::train_batch);
+  const std::span x(d.x.data(), bench::train_batch);
+  const std::span y(d.y.data(), bench::train_batch);
+  double loss = session.train_on_batch(x, y);
+  for (auto _ : state) loss = session.train_on_batch(x, y);
+  benchmark::DoNotOptimize(loss);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * bench::train_batch));
+  flops_counter(state, flops_per_sample * bench::train_batch);
+}
+
 const bool registered = [] {
   register_shape<CifarMlp>(bench::cifar);
   register_shape<FashionMlp>(bench::fashion);
+  benchmark::RegisterBenchmark("forma/train_step/residual_graph", graph_step<ResidualGraph>,
+                               train_flops({{784, 128}, {128, 128}, {912, 10}}))
+      ->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark("forma/train_step/residual_chain", graph_step<ResidualChain>,
+                               train_flops({{784, 128}, {128, 128}, {128, 10}}))
+      ->Unit(benchmark::kMillisecond)->UseRealTime();
   return true;
 }();
 

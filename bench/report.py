@@ -330,6 +330,24 @@ class Report:
               versus("samples/s"))
         return out
 
+    def graph_lines(self):
+        """The residual graph's training step against the chain of its dense layers."""
+        graph = self.forma("train_step", "residual_graph", "ips")
+        chain = self.forma("train_step", "residual_chain", "ips")
+        if not graph or not chain or graph[0].gflops is None or chain[0].gflops is None:
+            return []
+        g, c = graph[0].gflops, chain[0].gflops
+        verdict = "PASS" if g >= 0.9 * c else "FAIL"
+        return ["## Graphs", "",
+                "The graphs issue's residual example (Dense 128 ReLU, Dense 128 tanh, Add, Concatenate with the "
+                "input, Dense 10 softmax) against the chain of its dense layers, training step at batch 32, "
+                "each credited its own FLOPs (forma/train_step/residual_graph, residual_chain).", "",
+                "| model | step | GFLOP/s |", "|---|---|---|",
+                f"| residual graph | {fmt(graph[0].us, 'us')} | {g:.1f} |",
+                f"| chain | {fmt(chain[0].us, 'us')} | {c:.1f} |", "",
+                f"Target: the graph at no more than 10% lower FLOP rate than the chain: {verdict} "
+                f"({g / c:.2f}x).", ""]
+
     def machine_line(self, machine):
         contexts = self.r.contexts
         parts = [machine] if machine else []
@@ -390,6 +408,7 @@ def main():
             shown = f"**{verdict}**" if verdict == "FAIL" and judged else verdict
             lines.append(f"| {target} | {shown} | {detail} |")
         lines.append("")
+    lines += report.graph_lines()
     if results.warnings:
         lines += ["Notes:", ""] + [f"- {w}" for w in results.warnings] + [""]
     print("\n".join(lines))
