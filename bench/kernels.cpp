@@ -43,7 +43,7 @@ struct aligned_floats {
 
 // Tiny rates keep the weights and moments where they start across millions
 // of updates.
-const kernels::adam_rule<float> adam{1e-12f, 0.9f, 0.999f, 1e-7f};
+const auto adam = kernels::adam_rule<float>::from(1e-12, 0.9, 0.999, 1e-7);
 
 void weight_grad(benchmark::State& state) {
   aligned_floats a(R * K, 0.5f), dz(R * N, 0.25f), g(size + N, 0.0f);

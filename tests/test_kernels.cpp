@@ -368,7 +368,7 @@ TEMPLATE_TEST_CASE("optimizer updates refuse a second moment that overflows", "[
   constexpr std::size_t n = 19;
   std::vector<T> w(n, T(0.5)), g(n, T(0.25)), m(n, T(0)), v(n, T(0));
   g[4] = std::sqrt(std::numeric_limits<T>::max()) * T(100);  // (1 - b2) g^2 > max
-  const kernels::adam_rule<T> adam{T(0.01), T(0.9), T(0.999), T(1e-7)};
+  const auto adam = kernels::adam_rule<T>::from(0.01, 0.9, 0.999, 1e-7);
   for (auto b : {0, 1}) {
     auto w1 = w, m1 = m, v1 = v;
     const kernels::slot_arrays<T, 2> slots{m1.data(), v1.data()};
@@ -507,9 +507,9 @@ void check_input_grad_shares(std::size_t parts) {
 
 TEMPLATE_TEST_CASE("fused weight update equals gradient then update, in any shares", "[kernels]", float, double) {
   using T = TestType;
-  const kernels::adam_rule<T> adam{T(0.01), T(0.9), T(0.999), T(1e-7)};
+  const auto adam = kernels::adam_rule<T>::from(0.01, 0.9, 0.999, 1e-7);
   const kernels::sgd_rule<T> nesterov{T(0.1), T(0.9), true};
-  const kernels::rmsprop_rule<T> rmsprop{T(0.01), T(0.9), T(1e-7)};
+  const auto rmsprop = kernels::rmsprop_rule<T>::from(0.01, 0.9, 1e-7);
   for (std::size_t parts : {1, 2, 3}) {
     check_fused_update<T, 1, 1, 1>(adam, parts);
     check_fused_update<T, 37, 13, 5>(adam, parts);
@@ -529,7 +529,7 @@ TEST_CASE("a fused update refuses non-finite values and keeps the old ones", "[k
   for (std::size_t i = 0; i < dz.size; ++i) dz.p[i] = 0.5f;
   a.p[3] = std::numeric_limits<float>::infinity();  // row 0, input 3: all of W's row 3 goes bad
   std::vector<float> w(size, 1.0f), m(size, 0.0f), v(size, 0.0f);
-  const kernels::adam_rule<float> adam{0.01f, 0.9f, 0.999f, 1e-7f};
+  const auto adam = kernels::adam_rule<float>::from(0.01, 0.9, 0.999, 1e-7);
   CHECK_FALSE(kernels::dense_weight_update<K, np, padded<float>(K)>(kernels::native{}, 2, a.p, dz.p, w.data(),
                                                                     {m.data(), v.data()}, adam, 0, K));
   for (std::size_t j = 0; j < np; ++j) REQUIRE(w[3 * np + j] == 1.0f);

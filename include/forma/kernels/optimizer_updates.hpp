@@ -49,18 +49,26 @@ struct sgd_rule {
 
 // Adam (Keras): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 // w -= lr_t m / (sqrt(v) + eps), lr_t = lr sqrt(1 - b2^t) / (1 - b1^t).
+// 1 - b is rounded once from the exact difference, as Keras and PyTorch
+// have it: 1 - 0.999f in float is 1.3e-5 below 0.001f, and every step's v
+// was as far off.
 template <class T>
 struct adam_rule {
   static constexpr std::size_t slots = 2;
-  T lr_t, b1, b2, eps;
+  T lr_t, b1, b2, eps, c1, c2;  // c1 = 1 - b1, c2 = 1 - b2
+  static constexpr adam_rule from(double lr_t, double b1, double b2, double eps) noexcept {
+    return {static_cast<T>(lr_t), static_cast<T>(b1), static_cast<T>(b2),
+            static_cast<T>(eps),  static_cast<T>(1.0 - b1), static_cast<T>(1.0 - b2)};
+  }
   template <class U>
   constexpr adam_rule<U> as() const noexcept {
-    return {static_cast<U>(lr_t), static_cast<U>(b1), static_cast<U>(b2), static_cast<U>(eps)};
+    return {static_cast<U>(lr_t), static_cast<U>(b1), static_cast<U>(b2),
+            static_cast<U>(eps),  static_cast<U>(c1), static_cast<U>(c2)};
   }
   template <class V>
   FORMA_ALWAYS_INLINE V operator()(V w, V g, V* s) const noexcept {
-    s[0] = kernels::fma(V(b1), s[0], V(T(1) - b1) * g);
-    s[1] = kernels::fma(V(b2), s[1], V(T(1) - b2) * g * g);
+    s[0] = kernels::fma(V(b1), s[0], V(c1) * g);
+    s[1] = kernels::fma(V(b2), s[1], V(c2) * g * g);
     return kernels::fma(V(-lr_t), over_root(s[0], s[1], eps), w);
   }
 };
@@ -70,14 +78,17 @@ struct adam_rule {
 template <class T>
 struct rmsprop_rule {
   static constexpr std::size_t slots = 1;
-  T lr, rho, eps;
+  T lr, rho, eps, c;  // c = 1 - rho, rounded once as in adam_rule
+  static constexpr rmsprop_rule from(double lr, double rho, double eps) noexcept {
+    return {static_cast<T>(lr), static_cast<T>(rho), static_cast<T>(eps), static_cast<T>(1.0 - rho)};
+  }
   template <class U>
   constexpr rmsprop_rule<U> as() const noexcept {
-    return {static_cast<U>(lr), static_cast<U>(rho), static_cast<U>(eps)};
+    return {static_cast<U>(lr), static_cast<U>(rho), static_cast<U>(eps), static_cast<U>(c)};
   }
   template <class V>
   FORMA_ALWAYS_INLINE V operator()(V w, V g, V* s) const noexcept {
-    s[0] = kernels::fma(V(rho), s[0], V(T(1) - rho) * g * g);
+    s[0] = kernels::fma(V(rho), s[0], V(c) * g * g);
     return kernels::fma(V(-lr), over_root(g, s[0], eps), w);
   }
 };
@@ -189,13 +200,14 @@ inline bool momentum_update(Backend b, T* w, const T* g, T* v, std::size_t n, T 
   return apply_rule(b, sgd_rule<T>{lr, momentum, nesterov}, w, g, {v}, n);
 }
 template <class Backend, class T>
-inline bool adam_update(Backend b, T* w, const T* g, T* m, T* v, std::size_t n, T lr_t, T b1, T b2,
-                        T eps) noexcept {
-  return apply_rule(b, adam_rule<T>{lr_t, b1, b2, eps}, w, g, {m, v}, n);
+inline bool adam_update(Backend b, T* w, const T* g, T* m, T* v, std::size_t n, double lr_t, double b1, double b2,
+                        double eps) noexcept {
+  return apply_rule(b, adam_rule<T>::from(lr_t, b1, b2, eps), w, g, {m, v}, n);
 }
 template <class Backend, class T>
-inline bool rmsprop_update(Backend b, T* w, const T* g, T* s, std::size_t n, T lr, T rho, T eps) noexcept {
-  return apply_rule(b, rmsprop_rule<T>{lr, rho, eps}, w, g, {s}, n);
+inline bool rmsprop_update(Backend b, T* w, const T* g, T* s, std::size_t n, double lr, double rho,
+                           double eps) noexcept {
+  return apply_rule(b, rmsprop_rule<T>::from(lr, rho, eps), w, g, {s}, n);
 }
 
 }  // namespace forma::kernels

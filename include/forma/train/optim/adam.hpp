@@ -38,7 +38,7 @@ struct Adam {
   rule<T> begin_step(state<StateParams>& s) const noexcept {
     const double t = static_cast<double>(++s.iterations);
     const double lr_t = learning_rate * std::sqrt(1.0 - std::pow(beta_2, t)) / (1.0 - std::pow(beta_1, t));
-    return {static_cast<T>(lr_t), static_cast<T>(beta_1), static_cast<T>(beta_2), static_cast<T>(epsilon)};
+    return rule<T>::from(lr_t, beta_1, beta_2, epsilon);
   }
   // The state arrays of layer K, in the rule's slot order.
   template <std::size_t K, class T, class StateParams>

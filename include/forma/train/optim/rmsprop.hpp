@@ -28,7 +28,7 @@ struct RMSprop {
   using rule = kernels::rmsprop_rule<T>;
   template <class T, class StateParams>
   rule<T> begin_step(state<StateParams>&) const noexcept {
-    return {static_cast<T>(learning_rate), static_cast<T>(rho), static_cast<T>(epsilon)};
+    return rule<T>::from(learning_rate, rho, epsilon);
   }
   template <std::size_t K, class T, class StateParams>
   static kernels::slot_arrays<T, 1> slots_of(state<StateParams>& s) noexcept {
