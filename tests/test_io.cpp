@@ -1,7 +1,8 @@
 // Weights on disk: safetensors files of a model's weights (round trips, the
 // header's names, shapes and dtypes, atomic saves, every way a file can be
-// wrong), checkpoints that resume training bit for bit, ModelCheckpoint, and
-// interop with PyTorch through tests/golden/safetensors_interop.py.
+// wrong), graphs (their wiring in the architecture), checkpoints that resume
+// training bit for bit, ModelCheckpoint, and interop with PyTorch through
+// tests/golden/safetensors_interop.py.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -31,6 +32,10 @@
 
 #include "forma/forma.hpp"
 #include "forma/io/io.hpp"
+#include "forma/layers/add.hpp"
+#include "forma/layers/concatenate.hpp"
+#include "forma/layers/multiply.hpp"
+#include "forma/layers/named.hpp"
 #include "forma/train/callbacks/model_checkpoint.hpp"
 
 #ifndef FORMA_TEST_DATA_DIR
@@ -641,11 +646,190 @@ TEST_CASE("no byte flip of a good file crashes, and a refused one changes nothin
 }
 
 // ---------------------------------------------------------------------------
+// Graphs: merges, skip connections, several inputs.
+
+namespace {
+
+// The residual block of the functional API, and the same layers with the
+// Concatenate's inputs the other way round: the same tensors, dense.kernel
+// [12, 8], dense_1.kernel [8, 8], dense_2.kernel [20, 3] and their biases.
+constexpr auto res_in = Input<12>{};
+constexpr auto res_h = Dense<8, ReLU>{}(res_in);
+constexpr auto res_sum = Add{}(res_h, Dense<8, Tanh>{}(res_h));
+constexpr auto res_out = Dense<3, Softmax>{}(Concatenate{}(res_sum, res_in));
+constexpr auto swapped_out = Dense<3, Softmax>{}(Concatenate{}(res_in, res_sum));
+using Residual = Model<decltype(res_in), decltype(res_out)>;
+using ResidualSwapped = Model<decltype(res_in), decltype(swapped_out)>;
+
+// Three Dense layers with the Add on other nodes, and as a plain chain:
+// again the same tensors (dense [16, 16], dense_1 [16, 16], dense_2 [16, 4]).
+constexpr auto skip_in = Input<16>{};
+constexpr auto skip_a = Dense<16, ReLU>{}(skip_in);
+constexpr auto skip_b = Dense<16, Tanh>{}(skip_a);
+constexpr auto skip_out = Dense<4, Softmax>{}(Add{}(skip_a, skip_b));
+constexpr auto from_input_out = Dense<4, Softmax>{}(Add{}(skip_in, skip_b));
+using Skip = Model<decltype(skip_in), decltype(skip_out)>;
+using SkipFromInput = Model<decltype(skip_in), decltype(from_input_out)>;
+using SkipChain = Sequential<Input<16>, Dense<16, ReLU>, Dense<16, Tanh>, Dense<4, Softmax>>;
+
+// Two inputs of one shape, a gate, and a layer called twice (Named).
+constexpr auto two_x = Input<6>{};
+constexpr auto two_y = Named<1, Input<6>>{};
+constexpr auto two_gated = Multiply{}(two_x, Dense<6, Sigmoid>{}(two_y));
+constexpr auto two_out =
+    Dense<2, Softmax>{}(Concatenate{}(Dense<5, ReLU>{}(two_gated), Named<1, Dense<5, ReLU>>{}(two_gated)));
+using TwoInputs = Model<std::tuple<decltype(two_x), decltype(two_y)>, decltype(two_out)>;
+
+// A chain with a Named call is a chain: its signature and tensors are the
+// plain chain's.
+constexpr auto named_in = Input<5, 3>{};
+constexpr auto named_out = Dense<4, Softmax>{}(Named<2, Dense<7, ReLU>>{}(Flatten{}(named_in)));
+using NamedChain = Model<decltype(named_in), decltype(named_out)>;
+
+template <class Net>
+std::vector<Tensor<typename Net::template input_shape_of<1>, typename Net::value_type>> draw_second_inputs(
+    std::uint64_t seed, std::size_t count) {
+  SplitMix64 rng(seed);
+  std::vector<Tensor<typename Net::template input_shape_of<1>, typename Net::value_type>> ys(count);
+  for (auto& y : ys)
+    for (auto& v : y) v = static_cast<typename Net::value_type>(static_cast<double>(rng.next() >> 40) * 0x1p-24) - 0.5f;
+  return ys;
+}
+
+// The tensors of a file's header, name and shape, in the order of their data.
+std::vector<std::pair<std::string, std::vector<std::uint64_t>>> tensors_of(const split_file& s) {
+  std::vector<std::tuple<std::uint64_t, std::string, std::vector<std::uint64_t>>> by_offset;
+  for (const auto& [name, t] : s.header.items())
+    if (name != "__metadata__")
+      by_offset.emplace_back(t.at("data_offsets")[0].get<std::uint64_t>(), name,
+                             t.at("shape").get<std::vector<std::uint64_t>>());
+  std::sort(by_offset.begin(), by_offset.end());
+  std::vector<std::pair<std::string, std::vector<std::uint64_t>>> out;
+  for (const auto& [offset, name, shape] : by_offset) out.emplace_back(name, shape);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a graph's architecture signature lists its inputs and what each node reads", "[io][graph]") {
+  // Values 0 .. I-1 are the inputs, value I+K node K's output.
+  static_assert(io::architecture_signature<Residual>() ==
+                "Input(12)-Dense(8,relu)[0]-Dense(8,tanh)[1]-Add[1,2]-Concatenate[3,0]-Dense(3,softmax)[4]");
+  static_assert(io::architecture_signature<ResidualSwapped>() ==
+                "Input(12)-Dense(8,relu)[0]-Dense(8,tanh)[1]-Add[1,2]-Concatenate[0,3]-Dense(3,softmax)[4]");
+  static_assert(io::architecture_signature<Skip>() ==
+                "Input(16)-Dense(16,relu)[0]-Dense(16,tanh)[1]-Add[1,2]-Dense(4,softmax)[3]");
+  static_assert(io::architecture_signature<SkipFromInput>() ==
+                "Input(16)-Dense(16,relu)[0]-Dense(16,tanh)[1]-Add[0,2]-Dense(4,softmax)[3]");
+  // A chain keeps the signature it always had.
+  static_assert(io::architecture_signature<SkipChain>() == "Input(16)-Dense(16,relu)-Dense(16,tanh)-Dense(4,softmax)");
+  static_assert(io::architecture_signature<TwoInputs>() ==
+                "Input(6)-Input(6)-Dense(6,sigmoid)[1]-Multiply[0,2]-Dense(5,relu)[3]-Dense(5,relu)[3]-"
+                "Concatenate[4,5]-Dense(2,softmax)[6]");
+  static_assert(io::architecture_signature<Residual::rebind<double>>() == io::architecture_signature<Residual>());
+  static_assert(io::architecture_signature<NamedChain>() == io::architecture_signature<Small>());
+  CHECK(io::architecture_signature<Skip>() != io::architecture_signature<SkipChain>());
+}
+
+TEST_CASE("a graph's weights round-trip bit for bit; merges write no tensors", "[io][graph]") {
+  temp_dir dir;
+  SECTION("one input") {
+    const auto saved = make_model<Residual>(1);
+    const fs::path p = dir / "residual.safetensors";
+    io::save_weights(*saved, p);
+    const split_file s = split(read_bytes(p));
+    CHECK(s.header.at("__metadata__").at("architecture") == std::string(io::architecture_signature<Residual>()));
+    using tensor = std::pair<std::string, std::vector<std::uint64_t>>;
+    CHECK(tensors_of(s) == std::vector<tensor>{{"dense.kernel", {12, 8}},
+                                               {"dense.bias", {8}},
+                                               {"dense_1.kernel", {8, 8}},
+                                               {"dense_1.bias", {8}},
+                                               {"dense_2.kernel", {20, 3}},
+                                               {"dense_2.bias", {3}}});
+
+    const auto loaded = make_model<Residual>(2);
+    REQUIRE_FALSE(same_params(saved->params(), loaded->params()));
+    io::load_weights(*loaded, p);
+    CHECK(same_params(saved->params(), loaded->params()));
+    CHECK(io::save_weights_to_memory(*loaded) == read_bytes(p));
+    for (const auto& x : draw_inputs<Residual>(5, 4)) CHECK(saved->predict(x) == loaded->predict(x));
+  }
+  SECTION("two inputs, a layer called twice, in double") {
+    using Net = TwoInputs::rebind<double>;
+    const auto saved = make_model<Net>(3);
+    const auto bytes = io::save_weights_to_memory(*saved);
+    const split_file s = split(bytes);
+    CHECK(s.header.size() == 1 + 2 * 4);  // four Dense layers; the Named one is dense_2
+    CHECK(s.header.at("dense_2.kernel").at("shape") == json::array({6, 5}));
+    CHECK(s.header.at("dense_3.kernel").at("shape") == json::array({10, 2}));
+    CHECK(s.header.at("dense_3.kernel").at("dtype") == "F64");
+
+    const auto loaded = make_model<Net>(4);
+    REQUIRE_FALSE(same_params(saved->params(), loaded->params()));
+    io::load_weights_from_memory(*loaded, bytes);
+    CHECK(same_params(saved->params(), loaded->params()));
+    const auto xs = draw_inputs<Net>(6, 3);
+    const auto ys = draw_second_inputs<Net>(7, 3);
+    for (std::size_t i = 0; i < xs.size(); ++i) CHECK(saved->predict(xs[i], ys[i]) == loaded->predict(xs[i], ys[i]));
+  }
+  SECTION("a chain with a Named call is saved as the chain") {
+    const auto named = make_model<NamedChain>(8);
+    const fs::path p = dir / "named.safetensors";
+    io::save_weights(*named, p);
+    auto plain = make_model<Small>(9);
+    io::load_weights(*plain, p);
+    CHECK(same_params(plain->params(), named->params()));
+  }
+}
+
+TEST_CASE("weights of the same layers wired otherwise are refused", "[io][graph]") {
+  temp_dir dir;
+  SECTION("a Concatenate's inputs the other way round") {
+    const fs::path p = dir / "residual.safetensors";
+    const auto saved = make_model<Residual>(1);
+    io::save_weights(*saved, p);
+    const auto swapped = make_model<ResidualSwapped>(2);
+    CHECK_THAT(load_error(*swapped, p),
+               Contains("holds weights of "
+                        "Input(12)-Dense(8,relu)[0]-Dense(8,tanh)[1]-Add[1,2]-Concatenate[3,0]-Dense(3,softmax)[4] "
+                        "but the model is "
+                        "Input(12)-Dense(8,relu)[0]-Dense(8,tanh)[1]-Add[1,2]-Concatenate[0,3]-Dense(3,softmax)[4]") &&
+                   Contains("their tensors fit") && Contains("check_architecture = false") && Contains(p.string()));
+    // The tensors do fit: asked to, it loads them.
+    io::load_weights(*swapped, p, {.check_architecture = false});
+    CHECK(same_params(swapped->params(), saved->params()));
+  }
+  SECTION("an Add on other nodes, and the chain of the same layers") {
+    const fs::path skip = dir / "skip.safetensors", chain = dir / "chain.safetensors";
+    io::save_weights(*make_model<Skip>(3), skip);
+    io::save_weights(*make_model<SkipChain>(4), chain);
+    const auto from_input = make_model<SkipFromInput>(5);
+    CHECK_THAT(load_error(*from_input, skip), Contains("-Add[1,2]-Dense(4,softmax)[3] but the model is ") &&
+                                                  Contains("-Add[0,2]-Dense(4,softmax)[3]; their tensors fit"));
+    const auto as_chain = make_model<SkipChain>(6);
+    CHECK_THAT(load_error(*as_chain, skip),
+               Contains("but the model is Input(16)-Dense(16,relu)-Dense(16,tanh)-Dense(4,softmax); "
+                        "their tensors fit"));
+    const auto as_graph = make_model<Skip>(7);
+    CHECK_THAT(load_error(*as_graph, chain),
+               Contains("holds weights of Input(16)-Dense(16,relu)-Dense(16,tanh)-Dense(4,softmax) but the model is "
+                        "Input(16)-Dense(16,relu)[0]-"));
+    // The same wiring loads.
+    io::load_weights(*as_graph, skip);
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Checkpoints and ModelCheckpoint.
 
 namespace {
 
 using Resume = Sequential<Input<6, 5>, Flatten, Dense<12, ReLU>, Dense<3, Softmax>>;
+// Resume's shapes, with a skip connection.
+constexpr auto resume_in = Input<6, 5>{};
+constexpr auto resume_h = Dense<12, ReLU>{}(Flatten{}(resume_in));
+constexpr auto resume_out = Dense<3, Softmax>{}(Add{}(resume_h, Dense<12, Tanh>{}(resume_h)));
+using ResumeGraph = Model<decltype(resume_in), decltype(resume_out)>;
 
 struct toy_data {
   std::vector<Tensor<Resume::input_shape>> x;
@@ -672,7 +856,8 @@ toy_data make_toy_data(std::size_t n) {
 // checkpoint recorded.
 double decay(int epoch, double lr) { return epoch == 0 ? lr : lr * 0.75; }
 
-template <class Opt>
+// Net: Resume, or a graph of the same input and output shapes.
+template <class Net, class Opt>
 void check_resume(Opt opt) {
   temp_dir dir;
   const toy_data data = make_toy_data(100);  // 100 = 6 x 16 + 4: a partial last batch
@@ -680,7 +865,7 @@ void check_resume(Opt opt) {
   const FitOptions base{.epochs = epochs, .seed = 3, .verbose = 0};
 
   // Uninterrupted.
-  auto full = make_model<Resume>(5);
+  auto full = make_model<Net>(5);
   auto full_trainer = compile(*full, loss::CategoricalCrossentropy{}, opt, metrics::Accuracy{});
   LearningRateScheduler full_schedule(decay);
   FitOptions o = base;
@@ -688,7 +873,7 @@ void check_resume(Opt opt) {
   full_trainer.template fit<16>(data.x, data.y, o);
 
   // Interrupted after `stop_after` epochs, with a checkpoint every epoch.
-  auto first = make_model<Resume>(5);
+  auto first = make_model<Net>(5);
   auto first_trainer = compile(*first, loss::CategoricalCrossentropy{}, opt, metrics::Accuracy{});
   LearningRateScheduler first_schedule(decay);
   ModelCheckpoint every(first_trainer, {.filepath = dir / "ckpt-{epoch}.safetensors", .include_optimizer = true});
@@ -700,7 +885,7 @@ void check_resume(Opt opt) {
 
   // Resumed in a new trainer, on a model with other weights and an
   // optimizer with another learning rate: the checkpoint restores them.
-  auto resumed = make_model<Resume>(77);
+  auto resumed = make_model<Net>(77);
   Opt other = opt;
   other.learning_rate *= 3;
   auto resumed_trainer = compile(*resumed, loss::CategoricalCrossentropy{}, other, metrics::Accuracy{});
@@ -718,11 +903,11 @@ void check_resume(Opt opt) {
   CHECK(same_params(full->params(), resumed->params()));
   CHECK(full_trainer.optimizer().learning_rate == resumed_trainer.optimizer().learning_rate);
   io::optimizer_state_traits<typename decltype(full_trainer)::optimizer_state>::for_each_slot(
-      full_trainer.optimizer_state_of(), [&](std::string_view slot, const Resume::params_type& p) {
+      full_trainer.optimizer_state_of(), [&](std::string_view slot, const typename Net::params_type& p) {
         INFO("optimizer slot " << slot);
         bool found = false;
         io::optimizer_state_traits<typename decltype(full_trainer)::optimizer_state>::for_each_slot(
-            resumed_trainer.optimizer_state_of(), [&](std::string_view s2, const Resume::params_type& q) {
+            resumed_trainer.optimizer_state_of(), [&](std::string_view s2, const typename Net::params_type& q) {
               if (s2 == slot) {
                 found = true;
                 CHECK(same_params(p, q));
@@ -733,7 +918,7 @@ void check_resume(Opt opt) {
 
   // Without the optimizer state, the same resume ends elsewhere: the test
   // above is not vacuous.
-  auto weights_only = make_model<Resume>(77);
+  auto weights_only = make_model<Net>(77);
   auto weights_only_trainer = compile(*weights_only, loss::CategoricalCrossentropy{}, opt, metrics::Accuracy{});
   io::load_weights(*weights_only, dir / "ckpt-2.safetensors");  // load_weights reads a checkpoint's weights
   CHECK(same_params(weights_only->params(), first->params()));
@@ -756,11 +941,48 @@ class no_control final : public TrainingControl {
 }  // namespace
 
 TEST_CASE("training resumed from a checkpoint is bit-identical to training uninterrupted", "[io][checkpoint]") {
-  SECTION("Adam") { check_resume(optim::Adam{.learning_rate = 0.01}); }
+  SECTION("Adam") { check_resume<Resume>(optim::Adam{.learning_rate = 0.01}); }
   SECTION("SGD with Nesterov momentum") {
-    check_resume(optim::SGD{.learning_rate = 0.1, .momentum = 0.9, .nesterov = true});
+    check_resume<Resume>(optim::SGD{.learning_rate = 0.1, .momentum = 0.9, .nesterov = true});
   }
-  SECTION("RMSprop") { check_resume(optim::RMSprop{.learning_rate = 0.005}); }
+  SECTION("RMSprop") { check_resume<Resume>(optim::RMSprop{.learning_rate = 0.005}); }
+}
+
+TEST_CASE("a graph resumed from a checkpoint is bit-identical to training uninterrupted", "[io][checkpoint][graph]") {
+  SECTION("Adam") { check_resume<ResumeGraph>(optim::Adam{.learning_rate = 0.01}); }
+  SECTION("SGD with Nesterov momentum") {
+    check_resume<ResumeGraph>(optim::SGD{.learning_rate = 0.1, .momentum = 0.9, .nesterov = true});
+  }
+}
+
+TEST_CASE("a graph's checkpoint records its wiring and refuses another", "[io][checkpoint][graph]") {
+  const toy_data data = make_toy_data(40);
+  auto model = make_model<ResumeGraph>(1);
+  auto trainer = compile(*model, loss::CategoricalCrossentropy{}, optim::Adam{.learning_rate = 0.002});
+  trainer.fit<8>(data.x, data.y, {.epochs = 1, .verbose = 0});
+  const auto checkpoint = io::save_checkpoint_to_memory(trainer, 1);
+  const split_file s = split(checkpoint);
+  CHECK(s.header.at("__metadata__").at("architecture") ==
+        "Input(6,5)-Flatten[0]-Dense(12,relu)[1]-Dense(12,tanh)[2]-Add[2,3]-Dense(3,softmax)[4]");
+  CHECK(s.header.size() == 1 + 6 * 3);  // weights, m and v of three Dense layers
+  CHECK(s.header.at("optimizer.v.dense_2.kernel").at("shape") == json::array({12, 3}));
+
+  // The same tensors, the Add reading the Flatten's Dense and the input of
+  // the tanh layer the other way round.
+  constexpr auto other_out = Dense<3, Softmax>{}(Add{}(Dense<12, Tanh>{}(resume_h), resume_h));
+  using Other = Model<decltype(resume_in), decltype(other_out)>;
+  auto other = make_model<Other>(2);
+  auto other_trainer = compile(*other, loss::CategoricalCrossentropy{}, optim::Adam{.learning_rate = 0.002});
+  const auto before = std::make_unique<Other::params_type>(other->params());
+  CHECK_THROWS_WITH(io::load_checkpoint_from_memory(other_trainer, checkpoint),
+                    Contains("-Add[2,3]-Dense(3,softmax)[4] but the model is ") && Contains("-Add[3,2]-"));
+  CHECK(same_params(*before, other->params()));
+  CHECK(other_trainer.optimizer().learning_rate == 0.002);
+
+  auto again = make_model<ResumeGraph>(3);
+  auto again_trainer = compile(*again, loss::CategoricalCrossentropy{}, optim::Adam{});
+  CHECK(io::load_checkpoint_from_memory(again_trainer, checkpoint).iterations == 5u);
+  CHECK(same_params(again->params(), model->params()));
 }
 
 TEST_CASE("a checkpoint holds weights, optimizer tensors and the epoch", "[io][checkpoint]") {

@@ -8,11 +8,24 @@
 // tensors of the same shapes (Dense(200,tanh) for Dense(200,relu)) are
 // refused. The scalar type is not part of it: it is the tensors' dtype.
 //
+// A graph (GraphNetwork: skip connections, merges, several inputs) records
+// its wiring too, so that the same layers wired otherwise are another
+// architecture: its Inputs in order, then each node in the order it runs,
+// followed by the values it reads in brackets. Values 0 .. I-1 are the I
+// Inputs and value I+K is node K's output (GraphNetwork::node_inputs), e.g.
+//
+//   Input(784)-Dense(128,relu)[0]-Dense(128,tanh)[1]-Add[1,2]-Concatenate[3,0]-Dense(10,softmax)[4]
+//
+// A chain never has brackets, so its signature is the one it always had. The
+// order of a merge's inputs counts even where the merge does not care (Add).
+//
 // A layer is written as its name, except where layer_signature is
 // specialised: Dense as Dense(units,activation), Activation as
-// Activation(function). A custom layer with settings that matter specialises
-// forma::io::layer_signature<MyLayer> the same way (write(sink) with
-// sink.put(std::string_view), sink.put(char), sink.put_number(std::size_t)).
+// Activation(function); Named<Id, L> as L (the Id tells calls apart in the
+// type, the wiring tells them apart here). A custom layer with settings that
+// matter specialises forma::io::layer_signature<MyLayer> the same way
+// (write(sink) with sink.put(std::string_view), sink.put(char),
+// sink.put_number(std::size_t)).
 #include <array>
 #include <cstddef>
 #include <ratio>
@@ -20,8 +33,10 @@
 #include <utility>
 
 #include "forma/activations/leaky_relu.hpp"
+#include "forma/io/model_base.hpp"
 #include "forma/layers/activation.hpp"
 #include "forma/layers/dense.hpp"
+#include "forma/layers/named.hpp"
 
 namespace forma::io {
 
@@ -77,6 +92,9 @@ struct layer_signature<Activation<F>> {
   }
 };
 
+template <std::size_t Id, class L>
+struct layer_signature<Named<Id, L>> : layer_signature<L> {};
+
 namespace detail {
 
 // Two passes over the same writer code: one counts, one fills an array of
@@ -112,19 +130,41 @@ struct signature_filler {
   }
 };
 
-template <class Net, class Sink>
-constexpr void write_architecture(Sink& s) {
+template <class S, class Sink>
+constexpr void write_input(Sink& s) {
   s.put(std::string_view("Input("));
   bool first = true;
-  for (std::size_t d : Net::input_shape::dims) {
+  for (std::size_t d : S::dims) {
     if (!first) s.put(',');
     first = false;
     s.put_number(d);
   }
   s.put(')');
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    ((s.put('-'), layer_signature<typename Net::template layer_type<K>>::write(s)), ...);
-  }(std::make_index_sequence<Net::layer_count>{});
+}
+
+template <class Net, class Sink>
+constexpr void write_architecture(Sink& s) {
+  if constexpr (is_graph_model<Net>) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((s.put(std::string_view(I == 0 ? "" : "-")), write_input<typename Net::template input_shape_of<I>>(s)), ...);
+    }(std::make_index_sequence<Net::input_count>{});
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      const auto node = [&]<std::size_t... V>(std::index_sequence<V...>) {
+        s.put('[');
+        bool first = true;
+        ((s.put(std::string_view(first ? "" : ",")), first = false, s.put_number(V)), ...);
+        s.put(']');
+      };
+      ((s.put('-'), layer_signature<typename Net::template layer_type<K>>::write(s),
+        node(typename Net::template node_inputs<K>{})),
+       ...);
+    }(std::make_index_sequence<Net::layer_count>{});
+  } else {
+    write_input<typename Net::input_shape>(s);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((s.put('-'), layer_signature<typename Net::template layer_type<K>>::write(s)), ...);
+    }(std::make_index_sequence<Net::layer_count>{});
+  }
 }
 
 template <class Net>

@@ -17,9 +17,15 @@
 // view is constant-initialised: no code runs before main, and RAM holds only
 // the activations of a prediction.
 //
-// Each layer's params must be empty (Flatten) or an aggregate whose one member
-// is the array its values() spans (Dense, and a custom layer built the same
-// way); the model's type must be spellable (forma/io/type_spelling.hpp).
+// A graph model's type is written as one alias per value of the graph
+// (namespace values: value_0 its first Input, ..., value_{I+K} node K), since
+// spelled in one expression it can be exponentially long
+// (forma/io/type_spelling.hpp's spelling_with_aliases).
+//
+// Each layer's params must be empty (Flatten, the merges) or an aggregate
+// whose one member is the array its values() spans (Dense, and a custom layer
+// built the same way); the model's type must be spellable
+// (forma/io/type_spelling.hpp).
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -179,8 +185,18 @@ void export_header(const Net& model, const std::filesystem::path& path, std::str
     (check.template operator()<K>(), ...);
   }(std::make_index_sequence<layers>{});
 
-  const std::string type = spelling<Net>();
+  const aliased_spelling spelled = spelling_with_aliases<Net>("values::");
   const std::size_t per_line = options.values_per_line > 0 ? options.values_per_line : 1;
+
+  // ", reading value_1, value_2" after a graph node's layer.
+  const auto reads = []<std::size_t I>() {
+    std::string text;
+    if constexpr (detail::is_graph_model<Net>)
+      [&]<std::size_t... V>(std::index_sequence<V...>) {
+        ((text += (text.empty() ? ", reading value_" : ", value_") + std::to_string(V)), ...);
+      }(typename Net::template node_inputs<I>{});
+    return text;
+  };
 
   const auto write = [&](std::FILE* f, std::string& why) {
     detail::text_out out{f};
@@ -201,7 +217,13 @@ void export_header(const Net& model, const std::filesystem::path& path, std::str
             "::model.predict(x)   // const, allocation-free, never throws\n#pragma once\n\n");
     for (const std::string& h : declaring_headers<Net>()) out.put("#include <" + h + ">\n");
     out.put("#include <forma/model/model_view.hpp>\n#include <tuple>\n\nnamespace " + std::string(name) + " {\n\n");
-    out.put("using model_type = " + type + ";\n");
+    if (!spelled.aliases.empty()) {
+      out.put("// The graph's values: its Inputs, then each node's output in the order they run;\n"
+              "// a node's type names the values it reads.\nnamespace values {\n");
+      for (const auto& [alias, aliased] : spelled.aliases) out.put("using " + alias + " = " + aliased + ";\n");
+      out.put("}  // namespace values\n");
+    }
+    out.put("using model_type = " + spelled.type + ";\n");
     out.put("static_assert(model_type::param_count == " + std::to_string(Net::param_count) +
             ", \"forma: these weights are for another model\");\n");
     // The literals fill each layer's array in the layout it had at export; a
@@ -217,16 +239,21 @@ void export_header(const Net& model, const std::filesystem::path& path, std::str
       (layout.template operator()<K>(), ...);
     }(std::make_index_sequence<layers>{});
     out.put("\n");
-    out.put("// Element K holds model.layer<K>()'s parameters (K = 0 is the first layer after the\n"
-            "// Input) in the layer's own layout: for Dense, the kernel [inputs][units] then the\n"
-            "// bias [units], each row padded with zeros to whole 64-byte lines.\n");
+    if constexpr (detail::is_graph_model<Net>)
+      out.put("// Element K holds model.layer<K>()'s parameters, node K's (its output is\n// values::value_{" +
+              std::to_string(Net::input_count) + " + K}), in the layer's own layout: for Dense, the kernel\n"
+              "// [inputs][units] then the bias [units], each row padded with zeros to whole 64-byte lines.\n");
+    else
+      out.put("// Element K holds model.layer<K>()'s parameters (K = 0 is the first layer after the\n"
+              "// Input) in the layer's own layout: for Dense, the kernel [inputs][units] then the\n"
+              "// bias [units], each row padded with zeros to whole 64-byte lines.\n");
     out.put("inline constexpr model_type::params_type weights{\n");
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       const auto layer = [&]<std::size_t I>() {
         using P = std::tuple_element_t<I, params_type>;
         using L = typename Net::template layer_type<I>;
         const std::string element = "std::tuple_element_t<" + std::to_string(I) + ", model_type::params_type>";
-        out.put("    // layer " + std::to_string(I) + ": " + spelling<L>() + "\n");
+        out.put("    // layer " + std::to_string(I) + ": " + spelling<L>() + reads.template operator()<I>() + "\n");
         if constexpr (std::is_empty_v<P>) {
           out.put("    " + element + "{}");
         } else {

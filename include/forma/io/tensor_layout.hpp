@@ -5,7 +5,8 @@
 // param_layout<Layer, In, T>::tensors lists them for Layer built on input
 // shape In in scalar type T: each tensor's name suffix ("kernel" becomes
 // "dense_1.kernel"), its shape, and where its rows start in params.values().
-// Layers without parameters have none. A custom layer with parameters
+// Layers without parameters have none (Flatten, the merges); Named<Id, L>
+// has L's. A custom layer with parameters
 // specialises it:
 //
 //   template <class In, class T>
@@ -17,6 +18,7 @@
 #include <string_view>
 
 #include "forma/layers/dense.hpp"
+#include "forma/layers/named.hpp"
 
 namespace forma::io {
 
@@ -63,5 +65,8 @@ struct param_layout<Dense<Units, Act>, In, T> {
       {"bias", 1, {Units}, bound::params::kernel_size, Units},
   }};
 };
+
+template <std::size_t Id, class L, class In, class T>
+struct param_layout<Named<Id, L>, In, T> : param_layout<L, In, T> {};
 
 }  // namespace forma::io

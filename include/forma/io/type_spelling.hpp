@@ -8,7 +8,11 @@
 //   spelling<Sequential<Input<28, 28, 1>, Flatten, Dense<32, ReLU>>>()
 //     == "forma::Sequential<forma::Input<28, 28, 1>, forma::Flatten, forma::Dense<32, forma::ReLU>>"
 //
-// Every layer, activation and model forma ships can be spelled. A custom type
+// Every layer, activation and model forma ships can be spelled, graphs too
+// (GraphNetwork, whose nodes are SymbolicTensor and Merged types). Spelled
+// in full, a graph's node repeats every node it reads, so a stack of n
+// residual blocks is 2^n long: spelling_with_aliases<T>() writes one alias
+// per value of the graph instead, which export_header uses. A custom type
 // spells itself with two static members,
 //
 //   static constexpr std::string_view cpp_spelling = "my::Scale2";
@@ -24,14 +28,21 @@
 #include <ratio>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "forma/activations/activations.hpp"
+#include "forma/io/model_base.hpp"
 #include "forma/layers/activation.hpp"
 #include "forma/layers/dense.hpp"
 #include "forma/layers/flatten.hpp"
 #include "forma/layers/input.hpp"
+#include "forma/layers/named.hpp"
+#include "forma/layers/symbolic.hpp"
+#include "forma/model/graph.hpp"
+#include "forma/model/graph_nodes.hpp"
 #include "forma/model/network.hpp"
 #include "forma/model/sequential.hpp"
 
@@ -47,18 +58,23 @@ concept spells_itself = requires {
   { T::cpp_spelling } -> std::convertible_to<std::string_view>;
 };
 
+// A template of types that says so: cpp_template names it and
+// cpp_arguments (a std::tuple) lists its arguments, spelled in turn
+// (Dropout<std::ratio<1, 2>>).
+template <class T>
+concept spells_as_template = requires {
+  { T::cpp_template } -> std::convertible_to<std::string_view>;
+  typename T::cpp_arguments;
+};
+
 template <class T>
 concept has_header = requires {
   { T::cpp_header } -> std::convertible_to<std::string_view>;
 };
 
-// The Network a model type derives from (Sequential and the functional Model
-// are Networks); void for any other type.
-template <Scalar T, class In, class... Ls>
-Network<T, In, Ls...> network_base_of(const Network<T, In, Ls...>*);
-void network_base_of(const void*);
+// The Network or GraphNetwork a model type derives from; void for another.
 template <class M>
-using network_base = decltype(network_base_of(static_cast<const M*>(nullptr)));
+using model_base = std::conditional_t<std::is_void_v<network_base<M>>, graph_base<M>, network_base<M>>;
 
 template <class T>
 inline constexpr bool always_false = false;
@@ -77,14 +93,20 @@ void add_headers_of(std::vector<std::string>& out) {
 }  // namespace detail
 
 // The primary template: a type that spells itself, or a model derived from a
-// Network (the functional Model is spelled as the Network it is).
+// Network or a GraphNetwork (the functional Model is spelled as the one it
+// is).
 template <class T>
 struct type_spelling {
   static void write(std::string& out) {
     if constexpr (detail::spells_itself<T>) {
       out += std::string_view(T::cpp_spelling);
-    } else if constexpr (!std::is_void_v<detail::network_base<T>>) {
-      type_spelling<detail::network_base<T>>::write(out);
+    } else if constexpr (detail::spells_as_template<T>) {
+      out += std::string_view(T::cpp_template);
+      out += '<';
+      std::apply([&]<class... As>(As...) { detail::write_list<As...>(out); }, typename T::cpp_arguments{});
+      out += '>';
+    } else if constexpr (!std::is_void_v<detail::model_base<T>>) {
+      type_spelling<detail::model_base<T>>::write(out);
     } else {
       static_assert(detail::always_false<T>,
                     "forma::io cannot spell this type in C++; give it a static constexpr std::string_view "
@@ -92,12 +114,14 @@ struct type_spelling {
     }
   }
   static void add_headers(std::vector<std::string>& out) {
-    if constexpr (detail::spells_itself<T>) {
+    if constexpr (detail::spells_itself<T> || detail::spells_as_template<T>) {
       if constexpr (detail::has_header<T>) {
         if (!std::string_view(T::cpp_header).empty()) out.emplace_back(std::string_view(T::cpp_header));
       }
-    } else if constexpr (!std::is_void_v<detail::network_base<T>>) {
-      type_spelling<detail::network_base<T>>::add_headers(out);
+      if constexpr (detail::spells_as_template<T>)
+        std::apply([&]<class... As>(As...) { detail::add_headers_of<As...>(out); }, typename T::cpp_arguments{});
+    } else if constexpr (!std::is_void_v<detail::model_base<T>>) {
+      type_spelling<detail::model_base<T>>::add_headers(out);
     }
   }
 };
@@ -214,6 +238,171 @@ struct type_spelling<Sequential<First, Ls...>> {
     detail::add_headers_of<First, Ls...>(out);
   }
 };
+
+// Named<Id, X>: a second Input of one shape, or a second call of a layer.
+template <std::size_t Id, class X>
+struct type_spelling<Named<Id, X>> {
+  static void write(std::string& out) {
+    out += "forma::Named<" + std::to_string(Id) + ", ";
+    type_spelling<X>::write(out);
+    out += ">";
+  }
+  static void add_headers(std::vector<std::string>& out) {
+    out.emplace_back(is_input<X> ? "forma/layers/input.hpp" : "forma/layers/named.hpp");
+    type_spelling<X>::add_headers(out);
+  }
+};
+
+// A graph's nodes: a chain of calls on a root, and a merge.
+template <class Root, class... Ls>
+struct type_spelling<SymbolicTensor<Root, Ls...>> {
+  static void write(std::string& out) {
+    out += "forma::SymbolicTensor<";
+    detail::write_list<Root, Ls...>(out);
+    out += ">";
+  }
+  static void add_headers(std::vector<std::string>& out) {
+    out.emplace_back("forma/layers/symbolic.hpp");
+    detail::add_headers_of<Root, Ls...>(out);
+  }
+};
+template <class M, class... Args>
+struct type_spelling<Merged<M, Args...>> {
+  static void write(std::string& out) {
+    out += "forma::Merged<";
+    detail::write_list<M, Args...>(out);
+    out += ">";
+  }
+  static void add_headers(std::vector<std::string>& out) {
+    out.emplace_back("forma/layers/symbolic.hpp");
+    detail::add_headers_of<M, Args...>(out);
+  }
+};
+
+template <class... Ts>
+struct type_spelling<graph::type_list<Ts...>> {
+  static void write(std::string& out) {
+    out += "forma::graph::type_list<";
+    detail::write_list<Ts...>(out);
+    out += ">";
+  }
+  static void add_headers(std::vector<std::string>& out) {
+    out.emplace_back("forma/model/graph_nodes.hpp");
+    detail::add_headers_of<Ts...>(out);
+  }
+};
+
+template <Scalar T, class Inputs, class Nodes>
+struct type_spelling<GraphNetwork<T, Inputs, Nodes>> {
+  static void write(std::string& out) {
+    out += "forma::GraphNetwork<";
+    detail::write_list<T, Inputs, Nodes>(out);
+    out += ">";
+  }
+  static void add_headers(std::vector<std::string>& out) {
+    out.emplace_back("forma/model/graph.hpp");
+    detail::add_headers_of<Inputs, Nodes>(out);
+  }
+};
+
+// A type spelled with names for its parts: `aliases` (name, type), each
+// using only those before it, then `type`, which uses them.
+struct aliased_spelling {
+  std::vector<std::pair<std::string, std::string>> aliases;
+  std::string type;
+};
+
+namespace detail {
+
+// A graph's values as aliases value_0, value_1, ... in GraphNetwork's
+// numbering (architecture_signature's too): its Inputs, then its nodes. A
+// node's alias names the values it reads by their aliases.
+template <class Inputs, class Nodes>
+struct graph_aliases {
+  static std::string alias_of(std::size_t v) { return "value_" + std::to_string(v); }
+
+  template <class X>
+  static void write_ref(std::string& out, std::string_view scope) {
+    if constexpr (graph::contains<X, Inputs>)
+      out += std::string(scope) + alias_of(graph::index_of<X, Inputs>);
+    else if constexpr (graph::contains<X, Nodes>)
+      out += std::string(scope) + alias_of(Inputs::size + graph::index_of<X, Nodes>);
+    else
+      type_spelling<X>::write(out);
+  }
+
+  template <class X>
+  struct node {  // an Input
+    static void write(std::string& out) { type_spelling<X>::write(out); }
+  };
+  template <class Root, class... Ls>
+  struct node<SymbolicTensor<Root, Ls...>> {
+    static void write(std::string& out) {
+      out += "forma::SymbolicTensor<";
+      write_ref<Root>(out, {});
+      ((out += ", ", type_spelling<Ls>::write(out)), ...);
+      out += ">";
+    }
+  };
+  template <class M, class... Args>
+  struct node<Merged<M, Args...>> {
+    static void write(std::string& out) {
+      out += "forma::Merged<";
+      type_spelling<M>::write(out);
+      ((out += ", ", write_ref<Args>(out, {})), ...);
+      out += ">";
+    }
+  };
+
+  template <class X>
+  static void add(aliased_spelling& s) {
+    std::string type;
+    node<X>::write(type);
+    s.aliases.emplace_back(alias_of(s.aliases.size()), std::move(type));
+  }
+  template <class List>
+  struct refs;
+  template <class... Xs>
+  struct refs<graph::type_list<Xs...>> {
+    static void write(std::string& out, std::string_view scope) {
+      out += "forma::graph::type_list<";
+      bool first = true;
+      ((out += first ? "" : ", ", first = false, write_ref<Xs>(out, scope)), ...);
+      out += ">";
+    }
+    static void add_all(aliased_spelling& s) { (add<Xs>(s), ...); }
+  };
+};
+
+}  // namespace detail
+
+// T spelled with aliases where that is shorter: for a graph model one per
+// value (value_0 = its first Input, ...), the type naming them as
+// `scope` + alias ("values::" if they are declared in namespace values);
+// for any other type no aliases and spelling<T>().
+template <class T>
+aliased_spelling spelling_with_aliases(std::string_view scope = {}) {
+  aliased_spelling s;
+  using M = std::remove_cv_t<T>;
+  if constexpr (!detail::spells_itself<M> && detail::is_graph_model<M>) {
+    using G = detail::graph_base<M>;
+    using inputs = typename detail::graph_parts<G>::inputs;
+    using nodes = typename detail::graph_parts<G>::nodes;
+    using aliases = detail::graph_aliases<inputs, nodes>;
+    aliases::template refs<inputs>::add_all(s);
+    aliases::template refs<nodes>::add_all(s);
+    s.type = "forma::GraphNetwork<";
+    type_spelling<typename G::value_type>::write(s.type);
+    s.type += ", ";
+    aliases::template refs<inputs>::write(s.type, scope);
+    s.type += ", ";
+    aliases::template refs<nodes>::write(s.type, scope);
+    s.type += ">";
+  } else {
+    type_spelling<M>::write(s.type);
+  }
+  return s;
+}
 
 // The C++ spelling of T.
 template <class T>

@@ -20,6 +20,9 @@ inline constexpr bool all_same_shape<ShapeList<S0, Ss...>> = (same_shape<S0, Ss>
 
 struct Add : merge_layer<Add> {
   static constexpr std::string_view name = "Add";
+  // How forma::io spells it in an exported header.
+  static constexpr std::string_view cpp_spelling = "forma::Add";
+  static constexpr std::string_view cpp_header = "forma/layers/add.hpp";
 
   template <class In, class T>
   struct bind;

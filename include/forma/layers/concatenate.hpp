@@ -37,6 +37,9 @@ inline constexpr bool concatenable<ShapeList<S0, Ss...>> = (detail::same_leading
 
 struct Concatenate : merge_layer<Concatenate> {
   static constexpr std::string_view name = "Concatenate";
+  // How forma::io spells it in an exported header.
+  static constexpr std::string_view cpp_spelling = "forma::Concatenate";
+  static constexpr std::string_view cpp_header = "forma/layers/concatenate.hpp";
 
   template <class In, class T>
   struct bind;

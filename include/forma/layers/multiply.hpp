@@ -17,6 +17,9 @@ namespace forma {
 
 struct Multiply : merge_layer<Multiply> {
   static constexpr std::string_view name = "Multiply";
+  // How forma::io spells it in an exported header.
+  static constexpr std::string_view cpp_spelling = "forma::Multiply";
+  static constexpr std::string_view cpp_header = "forma/layers/multiply.hpp";
 
   template <class In, class T>
   struct bind;

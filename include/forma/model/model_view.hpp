@@ -24,18 +24,18 @@ class ModelView {
 
   const params_type& params() const noexcept { return *params_; }
 
-  template <class S, class U>
-  Tensor<output_shape, value_type> predict(const Tensor<S, U>& x) const noexcept {
-    return Net::predict_on(*params_, x);
+  // One sample: one tensor per Input of the model.
+  template <class... Xs>
+  Tensor<output_shape, value_type> predict(const Xs&... xs) const noexcept {
+    return Net::predict_on(*params_, xs...);
   }
-  template <std::size_t B>
-  std::size_t predict(std::span<const Tensor<input_shape, value_type>> xs,
-                      std::span<Tensor<output_shape, value_type>> ys, workspace<B>& ws) const noexcept {
+  // Batches of B: a span of samples, or a tuple of spans (one per Input).
+  template <std::size_t B, class Xs>
+  std::size_t predict(const Xs& xs, std::span<Tensor<output_shape, value_type>> ys, workspace<B>& ws) const noexcept {
     return Net::template predict_on<B>(*params_, xs, ys, ws);
   }
-  template <std::size_t B>
-  std::size_t predict(std::span<const Tensor<input_shape, value_type>> xs,
-                      std::span<Tensor<output_shape, value_type>> ys) const noexcept {
+  template <std::size_t B, class Xs>
+  std::size_t predict(const Xs& xs, std::span<Tensor<output_shape, value_type>> ys) const noexcept {
     return Net::template predict_on<B>(*params_, xs, ys);
   }
 
