@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -130,6 +131,16 @@ TEST_CASE("a graph's batched predict equals one-by-one predict", "[graph]") {
   }
   // The inputs are not interchangeable: swapping them changes the output.
   CHECK(!(m->predict(xb[0], xa[0]) == ys[0]));
+
+  // One input: any contiguous range of samples (here a std::array).
+  auto r = std::make_unique<Residual>();
+  r->init(6);
+  std::array<Tensor<Shape<12>>, 3> xs{};
+  for (auto& x : xs)
+    for (auto& v : x) v = static_cast<float>(2 * rng.uniform() - 1);
+  std::array<Tensor<Shape<4>>, 3> rs{};
+  REQUIRE(r->predict<2>(xs, std::span(rs)) == 3);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(rs[i] == r->predict(xs[i]));
 }
 
 TEST_CASE("gradients through graphs match finite differences, through fit's executor", "[graph][gradients]") {

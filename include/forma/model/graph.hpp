@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <ranges>
 #include <span>
 #include <tuple>
 #include <type_traits>
@@ -239,7 +240,7 @@ class GraphNetwork {
   // One span per input, as a tuple.
   template <class Xs>
   static auto as_spans(const Xs& xs) noexcept {
-    if constexpr (input_count == 1 && !requires { std::tuple_size<Xs>::value; })
+    if constexpr (input_count == 1 && std::ranges::range<Xs>)
       return std::tuple<std::span<const Tensor<input_shape, T>>>(xs);
     else
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -255,15 +256,17 @@ class GraphNetwork {
     if constexpr (bound::is_view) {
       values[input_count + K] = values[first_input<K>];
     } else {
-      T* dst = K + 1 == layer_count ? y : ws.buffers[workspace<B>::slots_plan.slot[K]];
-      [&]<std::size_t... V>(std::index_sequence<V...>) {
-        if constexpr (sizeof...(V) == 1)
-          bound::template forward<Backend, stride_of<layer_input_shape<K>>>(std::get<K>(p), rows, values[V]...,
-                                                                             dst);
-        else
+      T* dst = y;
+      if constexpr (K + 1 < layer_count) dst = ws.buffers[workspace<B>::slots_plan.slot[K]];
+      if constexpr (node_inputs<K>::size() == 1) {
+        bound::template forward<Backend, stride_of<layer_input_shape<K>>>(std::get<K>(p), rows,
+                                                                           values[first_input<K>], dst);
+      } else {
+        [&]<std::size_t... V>(std::index_sequence<V...>) {
           bound::template forward<Backend>(std::get<K>(p), rows, std::array<const T*, sizeof...(V)>{values[V]...},
                                            dst);
-      }(node_inputs<K>{});
+        }(node_inputs<K>{});
+      }
       values[input_count + K] = dst;
     }
   }
