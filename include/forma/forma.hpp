@@ -9,6 +9,7 @@
 #include "forma/layers/add.hpp"
 #include "forma/layers/concatenate.hpp"
 #include "forma/layers/dense.hpp"
+#include "forma/layers/dropout.hpp"
 #include "forma/layers/flatten.hpp"
 #include "forma/layers/input.hpp"
 #include "forma/layers/layer_concepts.hpp"

@@ -27,4 +27,14 @@ class SplitMix64 {
   std::uint64_t state_;
 };
 
+// A seed named by two others: the same pair gives the same seed, and a
+// change in either an unrelated one (layers' randomness is named by the
+// training seed, the epoch, the step and the layer this way).
+constexpr std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b) { return SplitMix64(SplitMix64(a).next() ^ b).next(); }
+
+// Draw i (from 0) of SplitMix64(seed), without the draws before it: each
+// element of a dropout mask is drawn where it is needed, so the mask does
+// not depend on how threads share the rows.
+constexpr std::uint64_t draw_at(std::uint64_t seed, std::uint64_t i) { return SplitMix64(seed + i * 0x9e3779b97f4a7c15ULL).next(); }
+
 }  // namespace forma

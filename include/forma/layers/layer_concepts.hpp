@@ -10,6 +10,7 @@
 
 #include "forma/core/random.hpp"
 #include "forma/core/shape.hpp"
+#include "forma/kernels/backend.hpp"
 
 namespace forma {
 
@@ -32,5 +33,16 @@ concept BoundLayer = requires(typename B::params& p, const typename B::params& c
   { B::is_view } -> std::convertible_to<bool>;
   B::init(p, rng);
 };
+
+// What training needs of a built layer it runs backward (B built for input
+// shape In, scalar T): a backward pass (after its layer_context, for a layer
+// with forward_train), or for a merge one backward_input per input. Checked
+// by the trainer for each layer its plan runs backward, so a custom layer
+// without one fails here, naming the layer.
+template <class B, class T, std::size_t LdIn>
+concept BackwardLayer =
+    B::is_view ||
+    requires { &B::template backward<kernels::scalar, LdIn, true, false>; } ||
+    requires { &B::template backward_input<kernels::scalar, 0, false>; };
 
 }  // namespace forma

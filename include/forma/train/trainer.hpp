@@ -30,6 +30,7 @@
 #include "forma/core/thread_pool.hpp"
 #include "forma/kernels/backend.hpp"
 #include "forma/kernels/zip_rows.hpp"
+#include "forma/layers/layer_context.hpp"
 #include "forma/model/network.hpp"
 #include "forma/model/plan.hpp"
 #include "forma/train/callbacks/callback.hpp"
@@ -47,7 +48,7 @@ namespace forma {
 struct FitOptions {
   int epochs = 1;
   bool shuffle = true;
-  std::uint64_t seed = 0;            // of the shuffling
+  std::uint64_t seed = 0;            // of the shuffling, and of layers' randomness (dropout)
   int initial_epoch = 0;             // resume at this epoch (Keras' initial_epoch)
   double validation_split = 0.0;     // the last fraction of the samples, taken before shuffling
   int verbose = 1;                   // 0 silent, 1 progress bar, 2 one line per epoch
@@ -146,6 +147,19 @@ class Trainer {
   static constexpr std::size_t input_offset = detail::with_indices<I>(
       []<std::size_t... J>() { return (std::size_t{0} + ... + value_stride<J>); });
   static constexpr std::size_t input_width = input_offset<input_count>;
+  // Layers that train differently from how they infer (layers/layer_context.hpp).
+  template <std::size_t K>
+  static constexpr bool trains_apart =
+      requires { &bound<K>::template forward_train<kernels::native, in_stride<K>>; };
+  template <std::size_t K>
+  static constexpr std::size_t cache_offset = detail::with_indices<K>(
+      []<std::size_t... J>() { return (std::size_t{0} + ... + cache_size_of<bound<J>>); });
+  static constexpr std::size_t cache_width = cache_offset<layer_count>;
+  static constexpr std::size_t scratch_width = detail::with_indices<layer_count>([]<std::size_t... K>() {
+    std::size_t m = 0;
+    ((m = std::max(m, scratch_size_of<bound<K>>)), ...);
+    return m;
+  });
 
  public:
   // Gradients and optimizer state, one heap block for the trainer's life.
@@ -163,7 +177,12 @@ class Trainer {
     alignas(row_alignment) T input[B * input_width];  // input I's rows from B * input_offset<I>
     alignas(row_alignment) T activations[B * activation_width];
     alignas(row_alignment) T deltas[delta_slots][B * delta_width];
+    alignas(row_alignment) T cache[B * cache_width + 1];  // + 1: never empty
+    alignas(row_alignment) T scratch[B * scratch_width + 1];
     label_type labels[B];
+    // Names this step's randomness (layer_context::seed is it mixed with
+    // the layer's index).
+    std::uint64_t step_seed = 0;
   };
   template <std::size_t B>
   static constexpr std::size_t batch_bytes = sizeof(batch_block<B>);
@@ -175,6 +194,8 @@ class Trainer {
       : model_(&model), loss_(loss), optimizer_(optimizer), metric_tags_(metrics...),
         state_(std::make_unique<state_block>()) {
     Loss::template check_output<output_activation>();
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (check_backward<K>(), ...); }(
+        std::make_index_sequence<layer_count>{});
   }
 
   // Runs each training step on n threads (1, the default, runs on the
@@ -203,13 +224,22 @@ class Trainer {
   template <std::size_t B>
   class Session {
    public:
-    explicit Session(Trainer& t) : t_(&t), b_(std::make_unique<batch_block<B>>()) {}
+    // seed names the randomness of layers that draw some (dropout): step n
+    // of a session draws the same on any number of threads, every run.
+    explicit Session(Trainer& t, std::uint64_t seed = 0)
+        : t_(&t), b_(std::make_unique<batch_block<B>>()), seed_(seed) {}
+
+    // The index of the next train_on_batch step (compute_gradients does not
+    // advance it, so it repeats the draws of that step).
+    std::size_t step() const noexcept { return step_; }
+    void set_step(std::size_t n) noexcept { step_ = n; }
 
     // One optimizer step on at most B samples (a span of them, or with
     // several inputs a tuple of spans); returns their mean loss.
     template <class X>
     double train_on_batch(const X& x, std::span<const label_type> y) {
       const std::size_t rows = load(Trainer::samples(x), y);
+      b_->step_seed = mix_seed(seed_, step_++);
       const auto [loss, finite] = t_->template train_step<B>(*b_, rows);
       Trainer::check_step(loss, finite, -1, 0);
       return loss;
@@ -218,6 +248,7 @@ class Trainer {
     template <class X>
     double compute_gradients(const X& x, std::span<const label_type> y) {
       const std::size_t rows = load(Trainer::samples(x), y);
+      b_->step_seed = mix_seed(seed_, step_);
       const ScopedFlushDenormals flush;
       return t_->template step<B>(*b_, rows, true);
     }
@@ -236,10 +267,12 @@ class Trainer {
     }
     Trainer* t_;
     std::unique_ptr<batch_block<B>> b_;
+    std::uint64_t seed_;
+    std::size_t step_ = 0;
   };
   template <std::size_t B>
-  Session<B> session() {
-    return Session<B>(*this);
+  Session<B> session(std::uint64_t seed = 0) {
+    return Session<B>(*this, seed);
   }
 
   // x: the samples, a contiguous range of input tensors; with several
@@ -317,7 +350,7 @@ class Trainer {
   // (std::tie(x1, x2)), for several.
   template <class X>
   static input_spans samples(const X& x) {
-    if constexpr (input_count == 1 && !requires { std::tuple_size<X>::value; }) {
+    if constexpr (input_count == 1 && std::ranges::range<X>) {
       return input_spans(samples_of<0>(x));
     } else {
       static_assert(requires { std::tuple_size<X>::value; } && std::tuple_size<X>::value == input_count,
@@ -432,6 +465,21 @@ class Trainer {
       (backward_layer<layer_count - 1 - I>(b, rows, acts, rule, finite), ...);
     }(std::make_index_sequence<layer_count>{});
   }
+  // Every layer the plan runs backward has a backward pass.
+  template <std::size_t K>
+  static constexpr bool has_backward = !plan_.needs[input_count + K] || BackwardLayer<bound<K>, T, in_stride<K>>;
+  template <std::size_t K>
+  static constexpr void check_backward() {
+    static_assert(has_backward<K>,
+                  "forma::compile: a layer the model runs backward for training has no backward pass; give its "
+                  "bind a backward<Backend, LdIn, InputGrad, SkipActivation>(...) (see the README's custom layer)");
+  }
+
+  // Layer K's context for this step.
+  template <std::size_t K, std::size_t B>
+  static layer_context<T> context_of(batch_block<B>& b) noexcept {
+    return {b.cache + B * cache_offset<K>, b.scratch, mix_seed(b.step_seed, K)};
+  }
   // The gradient of value V (its slot in the plan).
   template <std::size_t V, std::size_t B>
   static T* delta_of(batch_block<B>& b) noexcept {
@@ -498,6 +546,11 @@ class Trainer {
                                                     std::array<const T*, sizeof...(V)>{acts[V]...}, dst);
       }(reads<K>{});
       acts[input_count + K] = dst;
+    } else if constexpr (trains_apart<K>) {
+      T* dst = b.activations + B * activation_offset<K>;
+      bound<K>::template forward_train<kernels::native, in_stride<K>>(std::get<K>(model_->params()),
+                                                                     context_of<K>(b), rows, acts[input_of<K>], dst);
+      acts[input_count + K] = dst;
     } else if constexpr (computes<K>) {
       T* dst = b.activations + B * activation_offset<K>;
       const T* src = acts[input_of<K>];
@@ -533,8 +586,9 @@ class Trainer {
   void backward_layer(batch_block<B>& b, std::size_t rows, const value_pointers& acts, const Rule& rule,
                       bool& finite) noexcept {
     constexpr std::size_t v = input_count + K;
-    if constexpr (!plan_.needs[v] || plan_.alias[K]) {
-      // Nothing before it learns, or a view whose gradient is its input's.
+    if constexpr (!plan_.needs[v] || plan_.alias[K] || !has_backward<K>) {
+      // Nothing before it learns, or a view whose gradient is its input's
+      // (or a layer without a backward pass, which the constructor reports).
     } else if constexpr (merges<K>) {
       // Each input's gradient from the output's, written or added in place.
       T* d = delta_of<v>(b);
@@ -569,7 +623,16 @@ class Trainer {
       else if constexpr (input_grad)
         din = delta_of<u>(b);
       auto& p = std::get<K>(model_->params());
-      if constexpr (std::is_same_v<Rule, no_update>) {
+      if constexpr (trains_apart<K>) {
+        bound<K>::template backward<kernels::native, in_stride<K>, input_grad, skip_activation>(
+            p, std::get<K>(state_->gradients), context_of<K>(b), rows, acts[u], acts[v], d, din);
+        if constexpr (bound<K>::param_count > 0 && !std::is_same_v<Rule, no_update>) {
+          auto& g = std::get<K>(state_->gradients);
+          const auto slots = Opt::template slots_of<K, T>(state_->optimizer);
+          finite &= kernels::apply_rule(kernels::native{}, rule, p.values().data(), g.values().data(), slots,
+                                        p.values().size());
+        }
+      } else if constexpr (std::is_same_v<Rule, no_update>) {
         bound<K>::template backward<kernels::native, in_stride<K>, input_grad, skip_activation>(
             p, std::get<K>(state_->gradients), rows, acts[u], acts[v], d, din);
       } else if constexpr (requires { bound<K>::fuses_update; }) {
@@ -712,6 +775,8 @@ class Trainer {
       for (std::size_t s = 0; s < steps; ++s) {
         const std::size_t first = s * B, rows = std::min(B, n - first);
         put_rows<B>(*b, rows, [&](std::size_t r) { return order[first + r]; }, xs, ys);
+        // Layers' randomness, from (seed, epoch, step) alone, as the order.
+        b->step_seed = mix_seed(mix_seed(o.seed, static_cast<std::uint64_t>(epoch)), s);
         loss_sum += step_checked<B>(*b, rows, epoch, s) * static_cast<double>(rows);
         if (bar.wants_step(s + 1)) {
           Logs running;
