@@ -18,6 +18,13 @@ constexpr auto h = Dense<9, Tanh>{}(in);
 constexpr auto joined = Concatenate{}(h, in, Dense<4, Sigmoid>{}(h));
 using Joined = Model<decltype(in), decltype(Dense<3, Softmax>{}(joined))>::rebind<double>;
 
+// The input first: only the columns after it need a gradient, so the last
+// layer computes its input gradient from column 16 on (whole lines of
+// doubles) and Concatenate reads no other.
+constexpr auto wide = Input<16>{};
+constexpr auto after = Concatenate{}(wide, Dense<6, Tanh>{}(wide));
+using InputFirst = Model<decltype(wide), decltype(Dense<3, Softmax>{}(after))>::rebind<double>;
+
 using Rank2 = Concatenate::bind<ShapeList<Shape<2, 3>, Shape<2, 1>, Shape<2, 4>>, float>;
 
 }  // namespace
@@ -63,4 +70,6 @@ TEST_CASE("Concatenate joins rows along the last axis", "[layers][concatenate]")
 TEST_CASE("gradients through Concatenate match finite differences", "[layers][concatenate][gradients]") {
   CHECK(gradient_harness::check<Joined>("Concatenate(h, input, Dense(h))", loss::CategoricalCrossentropy{},
                                         gradient_harness::one_hot<3>, 21) == Joined::param_count);
+  CHECK(gradient_harness::check<InputFirst>("Concatenate(input, Dense(input))", loss::CategoricalCrossentropy{},
+                                            gradient_harness::one_hot<3>, 22) == InputFirst::param_count);
 }

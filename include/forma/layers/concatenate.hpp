@@ -9,6 +9,7 @@
 
 #include "forma/core/random.hpp"
 #include "forma/core/scalar.hpp"
+#include "forma/core/share.hpp"
 #include "forma/core/shape.hpp"
 #include "forma/layers/symbolic.hpp"
 
@@ -72,6 +73,16 @@ struct Concatenate : merge_layer<Concatenate> {
       for (std::size_t i = 0; i < j; ++i) o += lasts[i];
       return o;
     }
+
+    // The columns of the output's gradient input j's backward reads (all
+    // of them when inputs have several groups): the trainer computes only
+    // those its plan needs (an input's part needs no gradient).
+    static constexpr std::array<share, arity> input_columns = [] {
+      std::array<share, arity> c{};
+      for (std::size_t j = 0; j < arity; ++j)
+        c[j] = groups == 1 ? share{offset(j), offset(j) + lasts[j]} : share{0, groups * total_last};
+      return c;
+    }();
 
     template <class Backend>
     static void forward(const params&, std::size_t rows, const std::array<const T*, arity>& in, T* out) noexcept {

@@ -1,5 +1,6 @@
 #pragma once
 // Dense<Units, Act>: out = act(in · kernel + bias), on a rank-1 input.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -214,14 +215,17 @@ struct Dense : callable_layer<Dense<Units, Act>> {
     // updates the bias. dz holds dL/d(pre-activation), s the optimizer's
     // state arrays for this layer's params. Returns whether every new value
     // was finite.
+    // Only the inputs [needed.begin, needed.end) (whole lines) get their
+    // gradient: a consumer may read no others.
     template <class Backend, std::size_t LdIn, bool InputGrad, class Rule>
     static bool update_share(params& p, const kernels::slot_arrays<T, Rule::slots>& s, const Rule& rule,
                              std::size_t rows, const T* in, const T* dz, T* din, std::size_t index,
-                             std::size_t threads) noexcept {
+                             std::size_t threads, share needed = {0, inputs}) noexcept {
       const share part = share_of(inputs, line, index, threads);
-      if constexpr (InputGrad)
-        kernels::dense_input_grad<inputs, units_padded>(Backend{}, rows, dz, p.kernel_data(), din, part.begin,
-                                                        part.end);
+      if constexpr (InputGrad) {
+        const std::size_t k0 = std::max(part.begin, needed.begin), k1 = std::min(part.end, needed.end);
+        if (k0 < k1) kernels::dense_input_grad<inputs, units_padded>(Backend{}, rows, dz, p.kernel_data(), din, k0, k1);
+      }
       bool finite = kernels::dense_weight_update<inputs, units_padded, LdIn>(Backend{}, rows, in, dz, p.kernel_data(),
                                                                              s, rule, part.begin, part.end);
       if (index + 1 == threads) {

@@ -465,6 +465,30 @@ class Trainer {
       (backward_layer<layer_count - 1 - I>(b, rows, acts, rule, finite), ...);
     }(std::make_index_sequence<layer_count>{});
   }
+  // The columns of value V's gradient that its own node reads: a
+  // Concatenate reads only its inputs' parts that need a gradient, so the
+  // layers writing that gradient compute no others. In whole 64-byte lines.
+  template <std::size_t V>
+  static constexpr share needed_columns = [] {
+    constexpr std::size_t size = Net::template value_shape<V>::size;
+    if constexpr (V < input_count) {
+      return share{0, size};
+    } else if constexpr (requires { bound<V - input_count>::input_columns; }) {
+      constexpr std::size_t line = row_alignment / sizeof(T);
+      share hull{size, 0};
+      [&]<std::size_t... J, std::size_t... U>(std::index_sequence<J...>, std::index_sequence<U...>) {
+        ((plan_.needs[U] ? (hull.begin = std::min(hull.begin, bound<V - input_count>::input_columns[J].begin),
+                            hull.end = std::max(hull.end, bound<V - input_count>::input_columns[J].end))
+                         : 0),
+         ...);
+      }(std::make_index_sequence<reads<V - input_count>::size()>{}, reads<V - input_count>{});
+      if (hull.begin >= hull.end) return share{0, size};
+      return share{hull.begin / line * line, std::min(size, (hull.end + line - 1) / line * line)};
+    } else {
+      return share{0, size};
+    }
+  }();
+
   // Every layer the plan runs backward has a backward pass.
   template <std::size_t K>
   static constexpr bool has_backward = !plan_.needs[input_count + K] || BackwardLayer<bound<K>, T, in_stride<K>>;
@@ -641,8 +665,8 @@ class Trainer {
         std::atomic<bool> all_finite{true};
         const T* dz = d;
         on_threads([&](std::size_t i, std::size_t n) {
-          if (!bound<K>::template update_share<kernels::native, in_stride<K>, input_grad>(p, slots, rule, rows,
-                                                                                       acts[u], dz, din, i, n))
+          if (!bound<K>::template update_share<kernels::native, in_stride<K>, input_grad>(
+                  p, slots, rule, rows, acts[u], dz, din, i, n, needed_columns<u>))
             all_finite.store(false, std::memory_order_relaxed);
         }, rows * bound<K>::forward_flops);  // both products, about
 
