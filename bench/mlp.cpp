@@ -55,7 +55,7 @@ const Data<Net>& random_data(std::size_t n) {
 using bench::flops_counter;
 
 template <class Net>
-void train_step(benchmark::State& state, const bench::MlpShape& shape, std::size_t threads) {
+void train_step(benchmark::State& state, double flops_per_sample, std::size_t threads) {
   auto model = std::make_unique<Net>();
   model->init(1);
   auto trainer = compile(*model, loss::CategoricalCrossentropy{}, optim::Adam{});
@@ -68,7 +68,7 @@ void train_step(benchmark::State& state, const bench::MlpShape& shape, std::size
   for (auto _ : state) loss = session.train_on_batch(x, y);
   benchmark::DoNotOptimize(loss);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * bench::train_batch));
-  flops_counter(state, shape.train_flops() * bench::train_batch);
+  flops_counter(state, flops_per_sample * bench::train_batch);
 }
 
 template <class Net>
@@ -123,7 +123,7 @@ void register_shape(const bench::MlpShape& s) {
   const std::string shape = s.name;
   for (std::size_t threads : {1, 2}) {
     const std::string t = "/threads:" + std::to_string(threads);
-    benchmark::RegisterBenchmark(("forma/train_step/" + shape + t).c_str(), train_step<Net>, s, threads)
+    benchmark::RegisterBenchmark(("forma/train_step/" + shape + t).c_str(), train_step<Net>, s.train_flops(), threads)
         ->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark(("forma/epoch/" + shape + t).c_str(), epoch<Net>, s, threads)
         ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
@@ -147,7 +147,7 @@ using ResidualGraph = Model<decltype(res_in), decltype(res_out)>;
 using ResidualChain = Sequential<Input<784>, Dense<128, ReLU>, Dense<128, Tanh>, Dense<10, Softmax>>;
 
 // A training sample's FLOPs: the forward, every weight gradient, the input
-// gradients of all but the first layer (units: out, in of each layer).
+// gradients of all but the first layer; each layer as {inputs, units}.
 constexpr double train_flops(std::initializer_list<std::pair<std::size_t, std::size_t>> layers) {
   double macs = 0, first = 0;
   bool is_first = true;
@@ -159,30 +159,14 @@ constexpr double train_flops(std::initializer_list<std::pair<std::size_t, std::s
   return 2.0 * (3 * macs - first);
 }
 
-template <class Net>
-void graph_step(benchmark::State& state, double flops_per_sample) {
-  auto model = std::make_unique<Net>();
-  model->init(1);
-  auto trainer = compile(*model, loss::CategoricalCrossentropy{}, optim::Adam{});
-  auto session = trainer.template session<bench::train_batch>();
-  const auto& d = random_data<Net>(bench::train_batch);
-  const std::span x(d.x.data(), bench::train_batch);
-  const std::span y(d.y.data(), bench::train_batch);
-  double loss = session.train_on_batch(x, y);
-  for (auto _ : state) loss = session.train_on_batch(x, y);
-  benchmark::DoNotOptimize(loss);
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * bench::train_batch));
-  flops_counter(state, flops_per_sample * bench::train_batch);
-}
-
 const bool registered = [] {
   register_shape<CifarMlp>(bench::cifar);
   register_shape<FashionMlp>(bench::fashion);
-  benchmark::RegisterBenchmark("forma/train_step/residual_graph", graph_step<ResidualGraph>,
-                               train_flops({{784, 128}, {128, 128}, {912, 10}}))
+  benchmark::RegisterBenchmark("forma/train_step/residual_graph", train_step<ResidualGraph>,
+                               train_flops({{784, 128}, {128, 128}, {912, 10}}), std::size_t{1})
       ->Unit(benchmark::kMillisecond)->UseRealTime();
-  benchmark::RegisterBenchmark("forma/train_step/residual_chain", graph_step<ResidualChain>,
-                               train_flops({{784, 128}, {128, 128}, {128, 10}}))
+  benchmark::RegisterBenchmark("forma/train_step/residual_chain", train_step<ResidualChain>,
+                               train_flops({{784, 128}, {128, 128}, {128, 10}}), std::size_t{1})
       ->Unit(benchmark::kMillisecond)->UseRealTime();
   return true;
 }();
