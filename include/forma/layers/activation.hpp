@@ -21,6 +21,7 @@ template <ActivationFunction F>
 struct Activation : callable_layer<Activation<F>> {
   static constexpr std::string_view name = "Activation";
   using function = F;
+  using output_activation = F;  // what a loss after it sees
 
   template <class In, class T>
   struct bind {

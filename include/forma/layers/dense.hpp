@@ -1,6 +1,7 @@
 #pragma once
 // Dense<Units, Act>: out = act(in · kernel + bias), on a rank-1 input.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -12,6 +13,7 @@
 #include "forma/core/scalar.hpp"
 #include "forma/core/shape.hpp"
 #include "forma/core/tensor.hpp"
+#include "forma/core/tensor_layout.hpp"
 #include "forma/core/share.hpp"
 #include "forma/kernels/activation_backward.hpp"
 #include "forma/kernels/dense.hpp"
@@ -26,6 +28,7 @@ struct Dense : callable_layer<Dense<Units, Act>> {
   static constexpr std::string_view name = "Dense";
   static constexpr std::size_t units = Units;
   using activation = Act;
+  using output_activation = Act;  // what a loss after it sees
 
   template <class In, class T>
   struct bind {
@@ -81,6 +84,13 @@ struct Dense : callable_layer<Dense<Units, Act>> {
         for (std::size_t j = 0; j < Units; ++j) bias_at(j) = b[j];
       }
     };
+
+    // Its tensors in Keras' layouts, for saving: kernel [inputs, units]
+    // (rows padded to units_padded), then bias [units].
+    static constexpr std::array<tensor_layout, 2> tensors{{
+        {"kernel", 2, {inputs, Units}, 0, units_padded},
+        {"bias", 1, {Units}, params::kernel_size, Units},
+    }};
 
     // Keras' defaults: Glorot-uniform kernel, U(-l, l) with
     // l = sqrt(6 / (fan_in + fan_out)), drawn row by row; zero bias.

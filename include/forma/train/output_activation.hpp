@@ -5,23 +5,20 @@
 #include <type_traits>
 
 #include "forma/activations/linear.hpp"
-#include "forma/layers/activation.hpp"
-#include "forma/layers/dense.hpp"
 
 namespace forma {
 
-// void where the last layer is not one forma knows (a custom layer).
+// The activation a layer declares its output went through
+// (output_activation: Dense's and Activation's), void where it declares none
+// (a custom layer; losses then refuse to fuse).
 template <class L>
 struct layer_output_activation {
   using type = void;
 };
-template <std::size_t Units, class Act>
-struct layer_output_activation<Dense<Units, Act>> {
-  using type = Act;
-};
-template <class F>
-struct layer_output_activation<Activation<F>> {
-  using type = F;
+template <class L>
+  requires requires { typename L::output_activation; }
+struct layer_output_activation<L> {
+  using type = typename L::output_activation;
 };
 
 template <class Net>
