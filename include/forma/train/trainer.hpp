@@ -29,6 +29,7 @@
 #include "forma/core/tensor.hpp"
 #include "forma/core/thread_pool.hpp"
 #include "forma/kernels/backend.hpp"
+#include "forma/kernels/optimizer_updates.hpp"
 #include "forma/kernels/zip_rows.hpp"
 #include "forma/layers/layer_context.hpp"
 #include "forma/model/network.hpp"
