@@ -7,6 +7,7 @@
 #include "forma/core/tensor.hpp"
 #include "forma/layers/activation.hpp"
 #include "forma/layers/add.hpp"
+#include "forma/layers/batch_normalization.hpp"
 #include "forma/layers/concatenate.hpp"
 #include "forma/layers/dense.hpp"
 #include "forma/layers/dropout.hpp"

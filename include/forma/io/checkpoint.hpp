@@ -115,7 +115,7 @@ std::vector<std::byte> save_checkpoint_to_memory(Tr& trainer, int epoch) {
   w.set_metadata("optimizer", std::string(detail::optimizer_of<Tr>::name));
   w.set_metadata("learning_rate", detail::shortest_text(static_cast<double>(trainer.optimizer().learning_rate)));
   if constexpr (traits::has_iterations) w.set_metadata("iterations", std::to_string(traits::iterations(state)));
-  detail::add_tensors<T>(w, named_tensors<Net>(std::as_const(trainer.model()).params()));
+  detail::add_tensors<T>(w, model_tensors(std::as_const(trainer.model())));
   detail::add_tensors<T>(w, detail::optimizer_tensors<Net>(state));
   return w.finish();
 }
@@ -154,7 +154,7 @@ CheckpointInfo load_checkpoint_from_memory(Tr& trainer, std::span<const std::byt
     info.iterations = detail::metadata_number<std::uint64_t>(f, "iterations", source);
 
   const std::string note = detail::architecture_note<Net>(f);
-  const auto weights = named_tensors<Net>(trainer.model().params());
+  const auto weights = model_tensors(trainer.model());
   const auto state = detail::optimizer_tensors<Net>(trainer.optimizer_state_of());
   std::vector<detail::pending_copy<typename Net::value_type>> copies;
   detail::match_tensors(f, weights, copies, source, note);

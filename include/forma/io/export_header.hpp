@@ -22,9 +22,9 @@
 // spelled in one expression it can be exponentially long
 // (forma/io/type_spelling.hpp's spelling_with_aliases).
 //
-// Each layer's params must be empty (Flatten, the merges) or an aggregate
-// whose one member is the array its values() spans (Dense, and a custom layer
-// built the same way); the model's type must be spellable
+// Each layer's params and state must be empty (Flatten, the merges) or an
+// aggregate whose one member is the array its values() spans (Dense,
+// BatchNormalization, and a custom layer built the same way); the model's type must be spellable
 // (forma/io/type_spelling.hpp).
 #include <charconv>
 #include <cmath>
@@ -147,6 +147,8 @@ struct text_out {
 // live in namespace `name` ("fashion_mlp", or nested: "models::fashion"):
 //   name::model_type  the model's type, spelled out
 //   name::weights     constexpr model_type::params_type holding the parameters
+//   name::state       constexpr model_type::state_type, for a model with
+//                     non-trainable state (BatchNormalization) only
 //   name::model       constexpr forma::ModelView<model_type> over the weights
 // The file appears whole or not at all. Throws export_error, naming path, if
 // name cannot name a namespace, a parameter is not finite, or the file cannot
@@ -156,34 +158,42 @@ void export_header(const Net& model, const std::filesystem::path& path, std::str
                    const export_options& options = {}) {
   using T = typename Net::value_type;
   using params_type = typename Net::params_type;
+  using state_type = typename Net::state_type;
   constexpr std::size_t layers = std::tuple_size_v<params_type>;
+  // Non-trainable state (BatchNormalization's moving statistics) is written
+  // beside the weights as `state`, and the view takes both.
+  constexpr bool with_state = Net::state_count > 0;
 
   if (const std::string problem = detail::namespace_name_problem(name); !problem.empty())
     throw export_error(path, problem);
   const params_type& params = model.params();
 
-  // Check every layer before anything is written.
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    const auto check = [&]<std::size_t I>() {
-      using P = std::tuple_element_t<I, params_type>;
-      static_assert(detail::exportable_params<P, T>,
-                    "forma::io::export_header needs each layer's params to be empty, or an aggregate holding "
-                    "one array that values() spans (as Dense's)");
-      if constexpr (!std::is_empty_v<P>) {
-        const P& p = std::get<I>(params);
-        const std::span<const T> v = p.values();
-        if (static_cast<const void*>(v.data()) != static_cast<const void*>(&p) || v.size_bytes() != sizeof(P))
-          throw export_error(path, "the parameters of layer " + std::to_string(I) +
-                                       " are not one array that values() spans");
-        for (std::size_t i = 0; i < v.size(); ++i)
-          if (!std::isfinite(v[i]))
-            throw export_error(path, "parameter " + std::to_string(i) + " of layer " + std::to_string(I) +
-                                         " (model.layer<" + std::to_string(I) + ">()) is not finite (" +
-                                         std::to_string(v[i]) + ")");
-      }
-    };
-    (check.template operator()<K>(), ...);
-  }(std::make_index_sequence<layers>{});
+  // Check every layer's parameters and state before anything is written.
+  const auto check = [&]<class Tuple>(const Tuple& tuple, const std::string& what, const std::string& accessor) {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      const auto one = [&]<std::size_t I>() {
+        using P = std::tuple_element_t<I, Tuple>;
+        static_assert(detail::exportable_params<P, T>,
+                      "forma::io::export_header needs each layer's params (and state) to be empty, or an aggregate "
+                      "holding one array that values() spans (as Dense's)");
+        if constexpr (!std::is_empty_v<P>) {
+          const P& p = std::get<I>(tuple);
+          const std::span<const T> v = p.values();
+          if (static_cast<const void*>(v.data()) != static_cast<const void*>(&p) || v.size_bytes() != sizeof(P))
+            throw export_error(path, "the " + what + "s of layer " + std::to_string(I) +
+                                         " are not one array that values() spans");
+          for (std::size_t i = 0; i < v.size(); ++i)
+            if (!std::isfinite(v[i]))
+              throw export_error(path, what + " " + std::to_string(i) + " of layer " + std::to_string(I) + " (model." +
+                                           accessor + "<" + std::to_string(I) + ">()) is not finite (" +
+                                           std::to_string(v[i]) + ")");
+        }
+      };
+      (one.template operator()<K>(), ...);
+    }(std::make_index_sequence<layers>{});
+  };
+  check(params, "parameter", "layer");
+  if constexpr (with_state) check(model.state(), "state value", "layer_state");
 
   const aliased_spelling spelled = spelling_with_aliases<Net>("values::");
   const std::size_t per_line = options.values_per_line > 0 ? options.values_per_line : 1;
@@ -228,16 +238,20 @@ void export_header(const Net& model, const std::filesystem::path& path, std::str
             ", \"forma: these weights are for another model\");\n");
     // The literals fill each layer's array in the layout it had at export; a
     // library whose layout differs (another padding) must not take them.
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      const auto layout = [&]<std::size_t I>() {
-        if (std::is_empty_v<std::tuple_element_t<I, params_type>>) return;
-        out.put("static_assert(sizeof(std::tuple_element_t<" + std::to_string(I) + ", model_type::params_type>) == " +
-                std::to_string(sizeof(std::tuple_element_t<I, params_type>)) + ",\n"
-                "              \"forma: these weights were exported for another parameter layout; export them "
-                "again\");\n");
-      };
-      (layout.template operator()<K>(), ...);
-    }(std::make_index_sequence<layers>{});
+    const auto layouts = [&]<class Tuple>(const std::string& type) {
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        const auto layout = [&]<std::size_t I>() {
+          if (std::is_empty_v<std::tuple_element_t<I, Tuple>>) return;
+          out.put("static_assert(sizeof(std::tuple_element_t<" + std::to_string(I) + ", " + type + ">) == " +
+                  std::to_string(sizeof(std::tuple_element_t<I, Tuple>)) + ",\n"
+                  "              \"forma: these weights were exported for another parameter layout; export them "
+                  "again\");\n");
+        };
+        (layout.template operator()<K>(), ...);
+      }(std::make_index_sequence<layers>{});
+    };
+    layouts.template operator()<params_type>("model_type::params_type");
+    if constexpr (with_state) layouts.template operator()<state_type>("model_type::state_type");
     out.put("\n");
     if constexpr (detail::is_graph_model<Net>)
       out.put("// Element K holds model.layer<K>()'s parameters, node K's (its output is\n// values::value_{" +
@@ -247,33 +261,42 @@ void export_header(const Net& model, const std::filesystem::path& path, std::str
       out.put("// Element K holds model.layer<K>()'s parameters (K = 0 is the first layer after the\n"
               "// Input) in the layer's own layout: for Dense, the kernel [inputs][units] then the\n"
               "// bias [units], each row padded with zeros to whole 64-byte lines.\n");
-    out.put("inline constexpr model_type::params_type weights{\n");
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      const auto layer = [&]<std::size_t I>() {
-        using P = std::tuple_element_t<I, params_type>;
-        using L = typename Net::template layer_type<I>;
-        const std::string element = "std::tuple_element_t<" + std::to_string(I) + ", model_type::params_type>";
-        out.put("    // layer " + std::to_string(I) + ": " + spelling<L>() + reads.template operator()<I>() + "\n");
-        if constexpr (std::is_empty_v<P>) {
-          out.put("    " + element + "{}");
-        } else {
-          const std::span<const T> v = std::get<I>(params).values();
-          out.put("    " + element + "{{\n");
-          char buf[48];
-          for (std::size_t i = 0; i < v.size(); ++i) {
-            out.put(i % per_line == 0 ? "        " : " ");
-            out.put(detail::literal<T>(v[i], buf));
-            out.put(i + 1 == v.size() ? "\n" : (i + 1) % per_line == 0 ? ",\n" : ",");
+    const auto values = [&]<class Tuple>(const Tuple& tuple, const std::string& type, const std::string& object) {
+      out.put("inline constexpr " + type + " " + object + "{\n");
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        const auto layer = [&]<std::size_t I>() {
+          using P = std::tuple_element_t<I, Tuple>;
+          using L = typename Net::template layer_type<I>;
+          const std::string element = "std::tuple_element_t<" + std::to_string(I) + ", " + type + ">";
+          out.put("    // layer " + std::to_string(I) + ": " + spelling<L>() + reads.template operator()<I>() + "\n");
+          if constexpr (std::is_empty_v<P>) {
+            out.put("    " + element + "{}");
+          } else {
+            const std::span<const T> v = std::get<I>(tuple).values();
+            out.put("    " + element + "{{\n");
+            char buf[48];
+            for (std::size_t i = 0; i < v.size(); ++i) {
+              out.put(i % per_line == 0 ? "        " : " ");
+              out.put(detail::literal<T>(v[i], buf));
+              out.put(i + 1 == v.size() ? "\n" : (i + 1) % per_line == 0 ? ",\n" : ",");
+            }
+            out.put("    }}");
           }
-          out.put("    }}");
-        }
-        out.put(I + 1 == layers ? "\n" : ",\n");
-      };
-      (layer.template operator()<K>(), ...);
-    }(std::make_index_sequence<layers>{});
-    out.put("};\n\n");
+          out.put(I + 1 == layers ? "\n" : ",\n");
+        };
+        (layer.template operator()<K>(), ...);
+      }(std::make_index_sequence<layers>{});
+      out.put("};\n\n");
+    };
+    values(params, "model_type::params_type", "weights");
+    if constexpr (with_state) {
+      out.put("// Element K holds model.layer_state<K>(), the layer's non-trainable state\n"
+              "// (BatchNormalization: moving mean, then moving variance), in its own layout.\n");
+      values(model.state(), "model_type::state_type", "state");
+    }
     out.put("// The model over the weights: a pointer, constant-initialised.\n");
-    out.put("inline constexpr forma::ModelView<model_type> model{weights};\n\n}  // namespace " +
+    out.put(std::string("inline constexpr forma::ModelView<model_type> model{") +
+            (with_state ? "weights, state" : "weights") + "};\n\n}  // namespace " +
             std::string(name) + "\n");
     if (!out.ok) why = "an I/O error occurred while writing";
     return out.ok;

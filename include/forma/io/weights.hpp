@@ -6,6 +6,7 @@
 //   dense_1.kernel  ...                                        (F32, or F64
 //                                                               for a model
 //                                                               in double)
+//   batch_normalization.moving_mean [features]   (non-trainable state too)
 //
 // without forma's row padding; layers without parameters write nothing. The
 // header's __metadata__ records {"format": "forma", "format_version": "1",
@@ -222,7 +223,7 @@ std::vector<std::byte> save_weights_to_memory(const Net& model) {
   using T = typename Net::value_type;
   safetensors::writer w;
   detail::put_format_metadata<Net>(w);
-  detail::add_tensors<T>(w, named_tensors<Net>(model.params()));
+  detail::add_tensors<T>(w, model_tensors(model));
   return w.finish();
 }
 
@@ -242,7 +243,7 @@ void load_weights_from_memory(Net& model, std::span<const std::byte> bytes, cons
   const safetensors::file_view f = safetensors::parse(bytes, source);
   detail::check_format(f, source);
   const std::string note = detail::architecture_note<Net>(f);
-  const auto wanted = named_tensors<Net>(model.params());
+  const auto wanted = model_tensors(model);
   std::vector<detail::pending_copy<typename Net::value_type>> copies;
   detail::match_tensors(f, wanted, copies, source, note);
   detail::refuse_extra_tensors(

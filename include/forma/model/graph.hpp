@@ -9,7 +9,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <ranges>
 #include <span>
 #include <tuple>
@@ -19,10 +18,13 @@
 #include "forma/core/random.hpp"
 #include "forma/core/scalar.hpp"
 #include "forma/core/shape.hpp"
+#include "forma/core/share.hpp"
 #include "forma/core/tensor.hpp"
 #include "forma/kernels/backend.hpp"
 #include "forma/layers/layer_concepts.hpp"
 #include "forma/layers/shape_inference.hpp"
+#include "forma/layers/layer_state.hpp"
+#include "forma/model/executor.hpp"
 #include "forma/model/graph_nodes.hpp"
 #include "forma/model/network.hpp"
 #include "forma/model/plan.hpp"
@@ -110,12 +112,15 @@ class GraphNetwork {
   template <bool Valid, class Seq>
   struct params_tuple_for {
     using type = std::tuple<>;
+    using state = std::tuple<>;
   };
   template <std::size_t... K>
   struct params_tuple_for<true, std::index_sequence<K...>> {
     using type = std::tuple<typename bound_layer<K>::params...>;
+    using state = std::tuple<state_of_t<bound_layer<K>>...>;
   };
-  using params_tuple = typename params_tuple_for<valid, std::make_index_sequence<layer_count>>::type;
+  using layer_tuples = params_tuple_for<valid, std::make_index_sequence<layer_count>>;
+  using params_tuple = typename layer_tuples::type;
 
   static_assert(over_layers([]<std::size_t... K>() { return (BoundLayer<bound_layer<K>> && ...); }, true),
                 "forma: a layer's bind<In, T> does not model forma::BoundLayer (see the README's custom layer)");
@@ -124,110 +129,126 @@ class GraphNetwork {
   static constexpr std::size_t param_count =
       over_layers([]<std::size_t... K>() { return (std::size_t{0} + ... + bound_layer<K>::param_count); });
   static constexpr std::size_t param_bytes = param_count * sizeof(T);
+  static constexpr std::size_t state_count =
+      over_layers([]<std::size_t... K>() { return (std::size_t{0} + ... + state_count_of<bound_layer<K>>); });
+  static constexpr std::size_t state_bytes = state_count * sizeof(T);
   static constexpr std::size_t forward_flops =
       over_layers([]<std::size_t... K>() { return (std::size_t{0} + ... + bound_layer<K>::forward_flops); });
 
- private:
-  template <class S>
-  static constexpr std::size_t stride_of = padded<T>(S::size);
-
  public:
-  // The activations of one forward pass on B rows: as many slots as the
-  // plan keeps values alive at once (two for a chain), each as wide as the
-  // widest value kept in one. (Planned here, where the model is complete.)
+  // The activations of one forward pass on B rows (model/executor.hpp).
   template <std::size_t B>
-  struct workspace {
-    static_assert(B > 0, "forma: a batch size must be above zero");
-    static constexpr auto& slots_plan = plan::of<GraphNetwork>::forward;
-    static constexpr std::size_t slot_count = std::max<std::size_t>(slots_plan.slots, 1);
-    static constexpr std::size_t slot_stride = []<std::size_t... K>(std::index_sequence<K...>) {
-      std::size_t m = 1;
-      ((m = slots_plan.slot[K] == plan::none ? m : std::max(m, stride_of<layer_output_shape<K>>)), ...);
-      return m;
-    }(std::make_index_sequence<layer_count>{});
-    alignas(row_alignment) T buffers[slot_count][B * slot_stride];
-  };
+  using workspace = forward_workspace<GraphNetwork, B>;
   template <std::size_t B>
   static constexpr std::size_t workspace_bytes = sizeof(workspace<B>);
 
   using params_type = params_tuple;
   params_type& params() noexcept { return params_; }
   const params_type& params() const noexcept { return params_; }
+  using state_type = typename layer_tuples::state;
+  state_type& state() noexcept { return state_; }
+  const state_type& state() const noexcept { return state_count > 0 ? state_ : stateless_; }
 
+  GraphNetwork() {
+    over_layers([&]<std::size_t... K>() { (init_state<bound_layer<K>>(std::get<K>(state_)), ...); });
+  }
   void init(std::uint64_t seed) noexcept {
     SplitMix64 rng(seed);
-    over_layers([&]<std::size_t... K>() { (bound_layer<K>::init(std::get<K>(params_), rng), ...); });
+    over_layers([&]<std::size_t... K>() {
+      (bound_layer<K>::init(std::get<K>(params_), rng), ...);
+      (init_state<bound_layer<K>>(std::get<K>(state_)), ...);
+    });
   }
   template <std::size_t K>
   auto& layer() noexcept { return std::get<K>(params_); }
   template <std::size_t K>
   const auto& layer() const noexcept { return std::get<K>(params_); }
+  template <std::size_t K>
+  auto& layer_state() noexcept { return std::get<K>(state_); }
+  template <std::size_t K>
+  const auto& layer_state() const noexcept { return std::get<K>(state_); }
 
   // One sample: one tensor per Input, in the model's order.
   template <class... Xs>
     requires(sizeof...(Xs) == input_count)
   Tensor<output_shape, T> predict(const Xs&... xs) const noexcept {
-    return predict_on(params_, xs...);
+    return predict_on(params_, state(), xs...);
   }
   // Many samples in batches of B: one span per Input (std::tuple of them
   // when there are several); returns how many were predicted.
   template <std::size_t B, class Xs>
   std::size_t predict(const Xs& xs, std::span<Tensor<output_shape, T>> ys, workspace<B>& ws) const noexcept {
-    return predict_on<B>(params_, xs, ys, ws);
+    return predict_on<B>(params_, state(), xs, ys, ws);
   }
   template <std::size_t B, class Xs>
   std::size_t predict(const Xs& xs, std::span<Tensor<output_shape, T>> ys) const noexcept {
-    return predict_on<B>(params_, xs, ys);
+    return predict_on<B>(params_, state(), xs, ys);
+  }
+  // The same on the threads of a pool, each batch's rows shared among them
+  // (as Network's): the results are those of one thread, exactly.
+  template <std::size_t B, class Xs, class Pool>
+    requires requires(Pool& pool) { pool.size(); }
+  std::size_t predict(const Xs& xs, std::span<Tensor<output_shape, T>> ys, workspace<B>& ws,
+                      Pool& pool) const noexcept {
+    const auto spans = as_spans(xs);
+    std::size_t n = ys.size();
+    std::apply([&](const auto&... in) { ((n = std::min(n, in.size())), ...); }, spans);
+    for (std::size_t i = 0; i < n; i += B) {
+      const std::size_t rows = std::min(B, n - i);
+      auto job = [&, rows, i](std::size_t t) noexcept {
+        const share part = share_of(rows, 1, t, pool.size());
+        if (part.begin < part.end)
+          executor::forward<GraphNetwork, kernels::native>(params_, state(), part.end - part.begin,
+                                                           rows_at(spans, i + part.begin),
+                                                           ys[i + part.begin].data(), ws.slots_from(part.begin));
+      };
+      pool.run(job);
+    }
+    return n;
   }
 
   // The forward pass on `rows` (at most B) rows: x[i] points at rows of
   // input i, y receives rows of the output, all with padded row strides.
   template <class Backend, std::size_t B>
   void forward(std::size_t rows, const std::array<const T*, input_count>& x, T* y, workspace<B>& ws) const noexcept {
-    forward_on<Backend, B>(params_, rows, x, y, ws);
+    forward_on<Backend, B>(params_, state(), rows, x, y, ws);
   }
 
   template <class... Xs>
     requires(sizeof...(Xs) == input_count)
-  static Tensor<output_shape, T> predict_on(const params_type& p, const Xs&... xs) noexcept {
+  static Tensor<output_shape, T> predict_on(const params_type& p, const state_type& s, const Xs&... xs) noexcept {
     static_assert(expects_inputs<Xs...>(),
                   "forma: predict needs one tensor per Input, each of that Input's shape and the model's scalar type");
     Tensor<output_shape, T> y;
     if constexpr (expects_inputs<Xs...>()) {
       workspace<1> ws;
-      forward_on<kernels::native, 1>(p, 1, {xs.data()...}, y.data(), ws);
+      forward_on<kernels::native, 1>(p, s, 1, {xs.data()...}, y.data(), ws);
     }
     return y;
   }
   template <std::size_t B, class Xs>
-  static std::size_t predict_on(const params_type& p, const Xs& xs, std::span<Tensor<output_shape, T>> ys,
-                                workspace<B>& ws) noexcept {
+  static std::size_t predict_on(const params_type& p, const state_type& s, const Xs& xs,
+                                std::span<Tensor<output_shape, T>> ys, workspace<B>& ws) noexcept {
     const auto spans = as_spans(xs);
     std::size_t n = ys.size();
-    std::apply([&](const auto&... s) { ((n = std::min(n, s.size())), ...); }, spans);
-    for (std::size_t i = 0; i < n; i += B) {
-      const auto x = std::apply([&](const auto&... s) { return std::array<const T*, input_count>{s[i].data()...}; },
-                                spans);
-      forward_on<kernels::native, B>(p, std::min(B, n - i), x, ys[i].data(), ws);
-    }
+    std::apply([&](const auto&... in) { ((n = std::min(n, in.size())), ...); }, spans);
+    for (std::size_t i = 0; i < n; i += B)
+      forward_on<kernels::native, B>(p, s, std::min(B, n - i), rows_at(spans, i), ys[i].data(), ws);
     return n;
   }
   template <std::size_t B, class Xs>
-  static std::size_t predict_on(const params_type& p, const Xs& xs, std::span<Tensor<output_shape, T>> ys) noexcept {
+  static std::size_t predict_on(const params_type& p, const state_type& s, const Xs& xs,
+                                std::span<Tensor<output_shape, T>> ys) noexcept {
     static_assert(workspace_bytes<B> <= FORMA_MAX_STACK_WORKSPACE_BYTES,
                   "forma: this batch size needs a workspace too large for the stack; pass a workspace<B>");
     workspace<B> ws;
-    return predict_on<B>(p, xs, ys, ws);
+    return predict_on<B>(p, s, xs, ys, ws);
   }
 
   template <class Backend, std::size_t B>
-  static void forward_on(const params_type& p, std::size_t rows, const std::array<const T*, input_count>& x, T* y,
-                         workspace<B>& ws) noexcept {
-    std::array<const T*, input_count + layer_count> values{};
-    for (std::size_t i = 0; i < input_count; ++i) values[i] = x[i];
-    over_layers([&]<std::size_t... K>() { (forward_node<K, Backend>(p, rows, values, y, ws), ...); });
-    const T* out = values[input_count + layer_count - 1];
-    if (out != y) std::memcpy(y, out, rows * stride_of<output_shape> * sizeof(T));
+  static void forward_on(const params_type& p, const state_type& s, std::size_t rows,
+                         const std::array<const T*, input_count>& x, T* y, workspace<B>& ws) noexcept {
+    executor::forward<GraphNetwork, Backend>(p, s, rows, x, y, ws.slots_from(0));
   }
 
  private:
@@ -236,6 +257,11 @@ class GraphNetwork {
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return (std::is_same_v<Xs, Tensor<input_shape_of<I>, T>> && ...);
     }(std::make_index_sequence<input_count>{});
+  }
+  // Each input's row i.
+  template <class Spans>
+  static std::array<const T*, input_count> rows_at(const Spans& spans, std::size_t i) noexcept {
+    return std::apply([&](const auto&... in) { return std::array<const T*, input_count>{in[i].data()...}; }, spans);
   }
   // One span per input, as a tuple.
   template <class Xs>
@@ -248,34 +274,11 @@ class GraphNetwork {
       }(std::make_index_sequence<input_count>{});
   }
 
-  template <std::size_t K, class Backend, std::size_t B>
-  static void forward_node(const params_type& p, std::size_t rows,
-                           std::array<const T*, input_count + layer_count>& values, T* y,
-                           workspace<B>& ws) noexcept {
-    using bound = bound_layer<K>;
-    if constexpr (bound::is_view) {
-      values[input_count + K] = values[first_input<K>];
-    } else {
-      T* dst = y;
-      if constexpr (K + 1 < layer_count) dst = ws.buffers[workspace<B>::slots_plan.slot[K]];
-      if constexpr (node_inputs<K>::size() == 1) {
-        bound::template forward<Backend, stride_of<layer_input_shape<K>>>(std::get<K>(p), rows,
-                                                                           values[first_input<K>], dst);
-      } else {
-        [&]<std::size_t... V>(std::index_sequence<V...>) {
-          bound::template forward<Backend>(std::get<K>(p), rows, std::array<const T*, sizeof...(V)>{values[V]...},
-                                           dst);
-        }(node_inputs<K>{});
-      }
-      values[input_count + K] = dst;
-    }
-  }
-  template <std::size_t K>
-  static constexpr std::size_t first_input = []<std::size_t V, std::size_t... Vs>(std::index_sequence<V, Vs...>) {
-    return V;
-  }(node_inputs<K>{});
-
   params_tuple params_{};
+  state_type state_{};
+  // What a model without state reads (g++ 12 warns that an empty object
+  // never written is read when one is passed by reference).
+  static constexpr state_type stateless_{};
 };
 
 }  // namespace forma

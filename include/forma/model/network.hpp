@@ -6,7 +6,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <tuple>
 #include <type_traits>
@@ -20,7 +19,9 @@
 #include "forma/kernels/backend.hpp"
 #include "forma/layers/input.hpp"
 #include "forma/layers/layer_concepts.hpp"
+#include "forma/layers/layer_state.hpp"
 #include "forma/layers/shape_inference.hpp"
+#include "forma/model/executor.hpp"
 
 #ifndef FORMA_MAX_STACK_WORKSPACE_BYTES
 // The most a convenience predict puts on the caller's stack; larger
@@ -95,12 +96,17 @@ class Network {
   template <std::size_t... K>
   struct params_of {
     using type = std::tuple<typename bound_layer<K>::params...>;
+    using state = std::tuple<state_of_t<bound_layer<K>>...>;
   };
   template <std::size_t... K>
   static auto params_tuple_of(std::index_sequence<K...>) -> params_of<K...>;
-  using params_tuple = typename std::conditional_t<
-      valid, decltype(params_tuple_of(std::make_index_sequence<layer_count>{})),
-      std::type_identity<std::tuple<>>>::type;
+  struct no_layers {
+    using type = std::tuple<>;
+    using state = std::tuple<>;
+  };
+  using layer_tuples =
+      std::conditional_t<valid, decltype(params_tuple_of(std::make_index_sequence<layer_count>{})), no_layers>;
+  using params_tuple = typename layer_tuples::type;
 
   static_assert(over_layers([]<std::size_t... K>() { return (BoundLayer<bound_layer<K>> && ...); }, true),
                 "forma: a layer's bind<In, T> does not model forma::BoundLayer (see the README's custom layer)");
@@ -109,44 +115,19 @@ class Network {
   static constexpr std::size_t param_count =
       over_layers([]<std::size_t... K>() { return (std::size_t{0} + ... + bound_layer<K>::param_count); });
   static constexpr std::size_t param_bytes = param_count * sizeof(T);
+  // Non-trainable values (layers/layer_state.hpp): saved, never trained.
+  static constexpr std::size_t state_count =
+      over_layers([]<std::size_t... K>() { return (std::size_t{0} + ... + state_count_of<bound_layer<K>>); });
+  static constexpr std::size_t state_bytes = state_count * sizeof(T);
   // Multiply-adds count two; activations are not counted.
   static constexpr std::size_t forward_flops =
       over_layers([]<std::size_t... K>() { return (std::size_t{0} + ... + bound_layer<K>::forward_flops); });
 
- private:
-  // Row stride of every buffer holding shape S.
-  template <class S>
-  static constexpr std::size_t stride_of = padded<T>(S::size);
-
-  template <std::size_t K>
-  static constexpr bool computes = !bound_layer<K>::is_view;
-
-  // Index of the last layer that writes data (views only rename their input).
-  static constexpr std::size_t last_compute = over_layers([]<std::size_t... K>() {
-    std::size_t last = layer_count;
-    ((last = computes<K> ? K : last), ...);
-    return last;
-  });
-  // How many layers before K write data: layer K writes ping-pong buffer
-  // (that count mod 2), unless it is the last, which writes the output.
-  template <std::size_t K>
-  static constexpr std::size_t compute_rank =
-      detail::with_indices<K>([]<std::size_t... J>() { return (std::size_t{0} + ... + computes<J>); });
-  static constexpr std::size_t buffer_stride = over_layers([]<std::size_t... K>() {
-    std::size_t m = 1;
-    ((m = (computes<K> && K != last_compute) ? std::max(m, stride_of<layer_output_shape<K>>) : m), ...);
-    return m;
-  }, std::size_t{1});
-
- public:
   // Activations of one forward pass on B rows: two ping-pong buffers sized
-  // for the widest intermediate layer. predict takes one from the caller, or
-  // makes one on the stack when it is small.
+  // for the widest intermediate layer (model/executor.hpp). predict takes
+  // one from the caller, or makes one on the stack when it is small.
   template <std::size_t B>
-  struct workspace {
-    static_assert(B > 0, "forma: a batch size must be above zero");
-    alignas(row_alignment) T buffers[2][B * buffer_stride];
-  };
+  using workspace = forward_workspace<Network, B>;
   template <std::size_t B>
   static constexpr std::size_t workspace_bytes = sizeof(workspace<B>);
 
@@ -155,14 +136,22 @@ class Network {
   using params_type = params_tuple;
   params_type& params() noexcept { return params_; }
   const params_type& params() const noexcept { return params_; }
+  // Each layer's non-trainable state (no_state for most).
+  using state_type = typename layer_tuples::state;
+  state_type& state() noexcept { return state_; }
+  const state_type& state() const noexcept { return state_count > 0 ? state_ : stateless_; }
 
-  Network() = default;
+  Network() { over_layers([&]<std::size_t... K>() { (init_state<bound_layer<K>>(std::get<K>(state_)), ...); }); }
 
   // Keras' initializers (Glorot-uniform kernels, zero biases), drawn from a
   // specified generator: the same seed gives the same weights everywhere.
+  // The state starts over too (BatchNormalization: mean 0, variance 1).
   void init(std::uint64_t seed) noexcept {
     SplitMix64 rng(seed);
-    over_layers([&]<std::size_t... K>() { (bound_layer<K>::init(std::get<K>(params_), rng), ...); });
+    over_layers([&]<std::size_t... K>() {
+      (bound_layer<K>::init(std::get<K>(params_), rng), ...);
+      (init_state<bound_layer<K>>(std::get<K>(state_)), ...);
+    });
   }
 
   // Parameters of layer K (0 is the first layer after Input), in Keras' layout.
@@ -170,19 +159,23 @@ class Network {
   auto& layer() noexcept { return std::get<K>(params_); }
   template <std::size_t K>
   const auto& layer() const noexcept { return std::get<K>(params_); }
+  template <std::size_t K>
+  auto& layer_state() noexcept { return std::get<K>(state_); }
+  template <std::size_t K>
+  const auto& layer_state() const noexcept { return std::get<K>(state_); }
 
   // One sample. Const, allocation-free and free of shared state: safe to call
   // from several threads at once.
   template <class S, class U>
   Tensor<output_shape, T> predict(const Tensor<S, U>& x) const noexcept {
-    return predict_on(params_, x);
+    return predict_on(params_, state(), x);
   }
   // Many samples in batches of B; returns how many were predicted,
   // min(xs.size(), ys.size()). A last partial batch runs in the same buffers.
   template <std::size_t B>
   std::size_t predict(std::span<const Tensor<input_shape, T>> xs, std::span<Tensor<output_shape, T>> ys,
                       workspace<B>& ws) const noexcept {
-    return predict_on<B>(params_, xs, ys, ws);
+    return predict_on<B>(params_, state(), xs, ys, ws);
   }
   // The same on the threads of a pool (forma::ThreadPool, or anything with
   // size() and run(f) calling f(i) for i below size()): each batch's rows
@@ -197,9 +190,9 @@ class Network {
       auto job = [&, rows, i](std::size_t t) noexcept {
         const share part = share_of(rows, 1, t, pool.size());
         if (part.begin < part.end)
-          forward_rows<kernels::native>(params_, part.end - part.begin, xs[i + part.begin].data(),
-                                        ys[i + part.begin].data(), ws.buffers[0] + part.begin * buffer_stride,
-                                        ws.buffers[1] + part.begin * buffer_stride);
+          executor::forward<Network, kernels::native>(params_, state(), part.end - part.begin,
+                                                      std::array<const T*, 1>{xs[i + part.begin].data()},
+                                                      ys[i + part.begin].data(), ws.slots_from(part.begin));
       };
       pool.run(job);
     }
@@ -209,7 +202,7 @@ class Network {
   template <std::size_t B>
   std::size_t predict(std::span<const Tensor<input_shape, T>> xs,
                       std::span<Tensor<output_shape, T>> ys) const noexcept {
-    return predict_on<B>(params_, xs, ys);
+    return predict_on<B>(params_, state(), xs, ys);
   }
 
   // The forward pass on `rows` (at most B) rows: x holds rows of the input
@@ -217,71 +210,59 @@ class Network {
   // (as arrays of Tensor have). Backend picks the kernels (tests compare them).
   template <class Backend, std::size_t B>
   void forward(std::size_t rows, const T* x, T* y, workspace<B>& ws) const noexcept {
-    forward_on<Backend, B>(params_, rows, x, y, ws);
+    forward_on<Backend, B>(params_, state(), rows, x, y, ws);
   }
 
   // The same with the input as the executors pass it (one pointer per input).
   template <class Backend, std::size_t B>
   void forward(std::size_t rows, const std::array<const T*, 1>& x, T* y, workspace<B>& ws) const noexcept {
-    forward_on<Backend, B>(params_, rows, x[0], y, ws);
+    forward_on<Backend, B>(params_, state(), rows, x[0], y, ws);
   }
 
-  // The same on parameters held elsewhere (ModelView: weights compiled into
-  // read-only memory).
+  // The same on parameters and state held elsewhere (ModelView: weights
+  // compiled into read-only memory).
   template <class S, class U>
-  static Tensor<output_shape, T> predict_on(const params_type& p, const Tensor<S, U>& x) noexcept {
+  static Tensor<output_shape, T> predict_on(const params_type& p, const state_type& s,
+                                            const Tensor<S, U>& x) noexcept {
     static_assert(same_shape<S, input_shape>, "forma: predict needs a tensor of the model's input shape");
     static_assert(std::is_same_v<U, T>, "forma: predict needs a tensor of the model's scalar type");
     Tensor<output_shape, T> y;
     if constexpr (same_shape<S, input_shape> && std::is_same_v<U, T>) {
       workspace<1> ws;
-      forward_on<kernels::native, 1>(p, 1, x.data(), y.data(), ws);
+      forward_on<kernels::native, 1>(p, s, 1, x.data(), y.data(), ws);
     }
     return y;
   }
   template <std::size_t B>
-  static std::size_t predict_on(const params_type& p, std::span<const Tensor<input_shape, T>> xs,
-                                std::span<Tensor<output_shape, T>> ys, workspace<B>& ws) noexcept {
+  static std::size_t predict_on(const params_type& p, const state_type& s,
+                                std::span<const Tensor<input_shape, T>> xs, std::span<Tensor<output_shape, T>> ys,
+                                workspace<B>& ws) noexcept {
     const std::size_t n = std::min(xs.size(), ys.size());
     for (std::size_t i = 0; i < n; i += B)
-      forward_on<kernels::native, B>(p, std::min(B, n - i), xs[i].data(), ys[i].data(), ws);
+      forward_on<kernels::native, B>(p, s, std::min(B, n - i), xs[i].data(), ys[i].data(), ws);
     return n;
   }
   template <std::size_t B>
-  static std::size_t predict_on(const params_type& p, std::span<const Tensor<input_shape, T>> xs,
+  static std::size_t predict_on(const params_type& p, const state_type& s,
+                                std::span<const Tensor<input_shape, T>> xs,
                                 std::span<Tensor<output_shape, T>> ys) noexcept {
     static_assert(workspace_bytes<B> <= FORMA_MAX_STACK_WORKSPACE_BYTES,
                   "forma: this batch size needs a workspace too large for the stack; pass a workspace<B>");
     workspace<B> ws;
-    return predict_on<B>(p, xs, ys, ws);
+    return predict_on<B>(p, s, xs, ys, ws);
   }
   template <class Backend, std::size_t B>
-  static void forward_on(const params_type& p, std::size_t rows, const T* x, T* y, workspace<B>& ws) noexcept {
-    forward_rows<Backend>(p, rows, x, y, ws.buffers[0], ws.buffers[1]);
+  static void forward_on(const params_type& p, const state_type& s, std::size_t rows, const T* x, T* y,
+                         workspace<B>& ws) noexcept {
+    executor::forward<Network, Backend>(p, s, rows, std::array<const T*, 1>{x}, y, ws.slots_from(0));
   }
 
  private:
-  // The forward pass through two ping-pong buffers of `rows` rows each.
-  template <class Backend>
-  static void forward_rows(const params_type& p, std::size_t rows, const T* x, T* y, T* buffer0,
-                           T* buffer1) noexcept {
-    const T* cur = x;
-    T* const buffers[2] = {buffer0, buffer1};
-    over_layers([&]<std::size_t... K>() { (forward_layer<K, Backend>(p, rows, cur, y, buffers), ...); });
-    if (cur != y) std::memcpy(y, cur, rows * stride_of<output_shape> * sizeof(T));
-  }
-
-  template <std::size_t K, class Backend>
-  static void forward_layer(const params_type& p, std::size_t rows, const T*& cur, T* y,
-                            T* const (&buffers)[2]) noexcept {
-    if constexpr (computes<K>) {
-      T* dst = K == last_compute ? y : buffers[compute_rank<K> % 2];
-      bound_layer<K>::template forward<Backend, stride_of<layer_input_shape<K>>>(std::get<K>(p), rows, cur, dst);
-      cur = dst;
-    }
-  }
-
   params_tuple params_{};
+  state_type state_{};
+  // What a model without state reads (g++ 12 warns that an empty object
+  // never written is read when one is passed by reference).
+  static constexpr state_type stateless_{};
 };
 
 // Placeholder base for a model whose declaration is already an error, so one

@@ -2,6 +2,7 @@
 // summary(model, os): Keras' model.summary() table: each layer's name and
 // type, output shape and parameter count, then the totals and the memory the
 // parameters take.
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "forma/core/shape.hpp"
+#include "forma/layers/layer_state.hpp"
 
 namespace forma {
 
@@ -55,23 +57,43 @@ inline std::string keras_layer_name(std::string_view type, std::map<std::string,
   return n == 0 ? base : base + "_" + std::to_string(n);
 }
 
+// A cell too long for its column of `width` goes on over the next lines, as
+// Keras writes it, leaving two spaces before the next column
+// ("batch_normalization (Batch" / "Normalization)").
+inline std::vector<std::string> wrapped(const std::string& text, std::size_t width) {
+  const std::size_t fit = width - 2;
+  std::vector<std::string> parts{text.size() <= width ? text : text.substr(0, fit)};
+  for (std::size_t at = parts[0].size(); at < text.size(); at += fit) parts.push_back(text.substr(at, fit));
+  return parts;
+}
+
+// A layer's row counts its state too, as Keras' does (BatchNormalization
+// on 64 features: 256).
+template <class M, std::size_t K>
+inline constexpr std::size_t layer_param_count =
+    M::template bound_layer<K>::param_count + state_count_of<typename M::template bound_layer<K>>;
+
 inline void summary_row(std::ostream& os, const std::string& layer, const std::string& shape,
                         std::size_t params) {
   auto pad = [](std::string s, std::size_t w) {
     if (s.size() < w) s.append(w - s.size(), ' ');
     return s;
   };
-  os << ' ' << pad(layer, 28) << pad(shape, 26) << pad(with_thousands(params), 10) << '\n';
+  const auto parts = wrapped(layer, 28);
+  os << ' ' << pad(parts[0], 28) << pad(shape, 26) << pad(with_thousands(params), 10) << '\n';
+  for (std::size_t i = 1; i < parts.size(); ++i) os << ' ' << pad(parts[i], 64) << '\n';
 }
 
 template <class M>
 void summary_totals(std::ostream& os, const std::string& rule) {
-  os << "Total params: " << detail::with_thousands(M::param_count) << " ("
-     << detail::readable_bytes(M::param_bytes) << ")\n"
+  // Keras counts non-trainable state (moving statistics) in the total.
+  constexpr std::size_t total = M::param_count + M::state_count, total_bytes = M::param_bytes + M::state_bytes;
+  os << "Total params: " << detail::with_thousands(total) << " (" << detail::readable_bytes(total_bytes) << ")\n"
      << "Trainable params: " << detail::with_thousands(M::param_count) << " ("
      << detail::readable_bytes(M::param_bytes) << ")\n"
-     << "Non-trainable params: 0 (0 B)\n"
-     << "Parameter memory: " << detail::with_thousands(M::param_bytes) << " bytes\n"
+     << "Non-trainable params: " << detail::with_thousands(M::state_count) << " ("
+     << detail::readable_bytes(M::state_bytes) << ")\n"
+     << "Parameter memory: " << detail::with_thousands(total_bytes) << " bytes\n"
      << rule << '\n';
 }
 
@@ -114,14 +136,16 @@ void graph_summary(std::ostream& os) {
           [&]<std::size_t... V>(std::index_sequence<V...>) {
             ((from.push_back("'" + names[V] + "[0][0]'")), ...);
           }(typename M::template node_inputs<K>{});
-          for (std::size_t j = 0; j < from.size(); ++j) {
-            const std::string cell = (j == 0 ? "[" : " ") + from[j] + (j + 1 == from.size() ? "]" : ",");
+          const auto layer = wrapped(names[M::input_count + K] + " (" + std::string(type) + ")", 31);
+          for (std::size_t j = 0; j < std::max(from.size(), layer.size()); ++j) {
+            const std::string cell =
+                j < from.size() ? (j == 0 ? "[" : " ") + from[j] + (j + 1 == from.size() ? "]" : ",") : "";
+            const std::string name = j < layer.size() ? layer[j] : "";
             if (j == 0)
-              row(names[M::input_count + K] + " (" + std::string(type) + ")",
-                  shape_string<typename M::template layer_output_shape<K>>(),
-                  with_thousands(M::template bound_layer<K>::param_count), cell);
+              row(name, shape_string<typename M::template layer_output_shape<K>>(),
+                  with_thousands(layer_param_count<M, K>), cell);
             else
-              row("", "", "", cell);
+              row(name, "", "", cell);
           }
         }(),
         ...);
@@ -155,7 +179,7 @@ void chain_summary(std::ostream& os) {
                           detail::keras_layer_name(M::template layer_type<K>::name, seen) + " (" +
                               std::string(M::template layer_type<K>::name) + ")",
                           shape_string<typename M::template layer_output_shape<K>>(),
-                          M::template bound_layer<K>::param_count)),
+                          layer_param_count<M, K>)),
      ...);
   }(std::make_index_sequence<M::layer_count>{});
   os << double_rule << '\n';

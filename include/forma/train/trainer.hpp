@@ -32,6 +32,8 @@
 #include "forma/kernels/optimizer_updates.hpp"
 #include "forma/kernels/zip_rows.hpp"
 #include "forma/layers/layer_context.hpp"
+#include "forma/layers/layer_state.hpp"
+#include "forma/model/executor.hpp"
 #include "forma/model/network.hpp"
 #include "forma/model/plan.hpp"
 #include "forma/train/callbacks/callback.hpp"
@@ -82,6 +84,7 @@ class Trainer {
   using value_type = typename Net::value_type;
   using T = value_type;
   using params_type = typename Net::params_type;
+  using model_state = typename Net::state_type;
   static constexpr std::size_t input_count = Net::input_count;
   template <std::size_t I>
   using input_tensor_of = Tensor<typename Net::template input_shape_of<I>, T>;
@@ -117,9 +120,7 @@ class Trainer {
   static constexpr bool merges = reads<K>::size() > 1;
   // A one-input layer's input value.
   template <std::size_t K>
-  static constexpr std::size_t input_of = []<std::size_t V, std::size_t... Vs>(std::index_sequence<V, Vs...>) {
-    return V;
-  }(reads<K>{});
+  static constexpr std::size_t input_of = executor::first_input<Net, K>;
   template <std::size_t K>
   static constexpr std::size_t in_stride = value_stride<input_of<K>>;
   template <std::size_t K>
@@ -572,9 +573,16 @@ class Trainer {
       }(reads<K>{});
       acts[input_count + K] = dst;
     } else if constexpr (trains_apart<K>) {
+      // On this thread alone: such a layer may need the whole batch at once
+      // (batch statistics), and updates its state from it.
       T* dst = b.activations + B * activation_offset<K>;
-      bound<K>::template forward_train<kernels::native, in_stride<K>>(std::get<K>(model_->params()),
-                                                                     context_of<K>(b), rows, acts[input_of<K>], dst);
+      if constexpr (has_state<bound<K>>)
+        bound<K>::template forward_train<kernels::native, in_stride<K>>(
+            std::get<K>(model_->params()), std::get<K>(model_->state()), context_of<K>(b), rows, acts[input_of<K>],
+            dst);
+      else
+        bound<K>::template forward_train<kernels::native, in_stride<K>>(std::get<K>(model_->params()),
+                                                                       context_of<K>(b), rows, acts[input_of<K>], dst);
       acts[input_count + K] = dst;
     } else if constexpr (computes<K>) {
       T* dst = b.activations + B * activation_offset<K>;
@@ -591,8 +599,9 @@ class Trainer {
         } else {
           const share part = share_of(rows, 1, i, n);
           if (part.begin < part.end)
-            bound<K>::template forward<kernels::native, in_stride<K>>(
-                p, part.end - part.begin, src + part.begin * in_stride<K>, dst + part.begin * out_stride<K>);
+            forward_with_state<bound<K>, kernels::native, in_stride<K>>(
+                p, std::get<K>(std::as_const(*model_).state()), part.end - part.begin, src + part.begin * in_stride<K>,
+                dst + part.begin * out_stride<K>);
         }
       }, rows * bound<K>::forward_flops / 2);
       if constexpr (shares) bound<K>::template forward_finish<kernels::native>(rows, dst, scratch);
@@ -752,18 +761,21 @@ class Trainer {
     std::unique_ptr<WeightsSnapshot> snapshot_weights() const override {
       auto s = std::make_unique<snapshot>();
       s->weights = std::make_unique<params_type>(t_.model_->params());
+      s->state = std::make_unique<model_state>(t_.model_->state());
       return s;
     }
     void restore_weights(const WeightsSnapshot& s) override {
       const auto* mine = dynamic_cast<const snapshot*>(&s);
       if (!mine) throw std::invalid_argument("forma: restore_weights got a snapshot of another model");
       t_.model_->params() = *mine->weights;
+      t_.model_->state() = *mine->state;
     }
     bool stop = false;
 
    private:
     struct snapshot final : WeightsSnapshot {
       std::unique_ptr<params_type> weights;
+      std::unique_ptr<model_state> state;  // non-trainable (moving statistics)
     };
     Trainer& t_;
   };
